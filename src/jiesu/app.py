@@ -1,0 +1,105 @@
+"""The FastAPI application: routers, and the one place domain errors become HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jiesu import __version__
+from jiesu.auth.views import router as auth_router
+from jiesu.cases.views import router as cases_router
+from jiesu.clock import Clock, SystemClock
+from jiesu.db import make_engine, make_session_factory
+from jiesu.errors import DomainError
+from jiesu.settings import Settings, get_settings
+from jiesu.units.views import router as units_router
+
+log = logging.getLogger("jiesu")
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "details": details}}, status_code=status
+    )
+
+
+def _validation_details(errors: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        out.append({"field": ".".join(loc), "message": e.get("msg", "invalid")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        resp = _error(exc.status_code, exc.code, exc.message, exc.details)
+        if headers:
+            resp.headers.update(headers)
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(list(exc.errors()))
+        first = details[0] if details else {"field": "", "message": "invalid request"}
+        msg = f"{first['field'] or 'request'}: {first['message']}"
+        return _error(422, "invalid_input", msg, details)
+
+    @app.exception_handler(ValidationError)
+    async def model_invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        details = _validation_details(list(exc.errors()))
+        first = details[0] if details else {"field": "", "message": "invalid request"}
+        return _error(422, "invalid_input", f"{first['field']}: {first['message']}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity conflict: %s", type(exc.orig).__name__)
+        return _error(409, "conflict", "the change conflicts with another one; reload and retry")
+
+    @app.exception_handler(OperationalError)
+    async def unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc.orig).__name__)
+        return _error(503, "unavailable", "the database is busy or unavailable; retry shortly")
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="jiesu",
+        version=__version__,
+        description="Citizen-request hotline platform (接诉即办, Open311).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    install_error_handlers(app)
+
+    @app.get("/api/v1/health", tags=["health"])
+    def health() -> dict[str, str]:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+
+    app.include_router(auth_router, prefix="/api/v1")
+    app.include_router(cases_router, prefix="/api/v1")
+    app.include_router(units_router, prefix="/api/v1")
+    return app

@@ -1,0 +1,115 @@
+"""Password login and bearer tokens (stored as SHA-256 hashes, never in clear)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jiesu.auth.actor import Actor
+from jiesu.auth.models import ApiToken, User
+from jiesu.cases.workflow import Role
+from jiesu.errors import InvalidInput, Unauthorized
+from jiesu.units.models import Unit
+
+_hasher = PasswordHasher()
+# Spend the same time on an unknown user as on a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password: at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    unit_code: str | None,
+    now: datetime,
+    display_name: str = "",
+) -> User:
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"role: '{role}' is not one of {', '.join(r.value for r in Role)}"
+        ) from None
+    if role_ is Role.HANDLER:
+        if not unit_code or session.get(Unit, unit_code) is None:
+            raise InvalidInput("unit: a handler needs the code of an existing unit")
+    elif unit_code is not None:
+        raise InvalidInput("unit: only handlers belong to a unit")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(f"username: '{username}' is taken")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role_.value,
+        unit_code=unit_code,
+        display_name=display_name,
+        created_at=now,
+    )
+    session.add(user)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        raise Unauthorized("wrong username or password")
+    if not _verify(user.password_hash, password):
+        raise Unauthorized("wrong username or password")
+    return user
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, now: datetime, ttl: timedelta) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now, expires_at=now + ttl)
+    )
+    return token
+
+
+def actor_for_token(session: Session, token: str, now: datetime) -> Actor:
+    row = session.execute(
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        raise Unauthorized("invalid token")
+    user, tok = row
+    if tok.revoked or tok.expires_at <= now or not user.active:
+        raise Unauthorized("token expired or revoked; log in again")
+    return Actor(user.username, Role(user.role), user.unit_code)
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if tok is None:
+        return False
+    tok.revoked = True
+    return True

@@ -1,0 +1,219 @@
+"""Use cases of the case aggregate: register, and every lifecycle action through `act`.
+
+Each call: load the case the actor may see, ask the workflow, apply the effect, append one
+event row, and commit once through the unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jiesu.auth.actor import Actor
+from jiesu.cases import effects
+from jiesu.cases.models import Assignment, Case, CaseEvent, Task
+from jiesu.cases.schemas import ActionIn, RegisterIn
+from jiesu.cases.workflow import (
+    Action,
+    Facts,
+    Relation,
+    Role,
+    Status,
+    WorkflowError,
+    decide,
+)
+from jiesu.clock import Clock
+from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.units.models import Category, Unit
+from jiesu.uow import UnitOfWork
+
+
+def _unit(session: Session, code: str, field: str, kinds: tuple[str, ...] = ()) -> Unit:
+    unit = session.get(Unit, code)
+    if unit is None or not unit.active:
+        raise InvalidInput(f"{field}: unknown unit code '{code}'", details={"field": field})
+    if kinds and unit.kind not in kinds:
+        raise InvalidInput(
+            f"{field}: '{code}' is a {unit.kind}, expected {' or '.join(kinds)}",
+            details={"field": field},
+        )
+    return unit
+
+
+def check_unit(session: Session, code: str, field: str) -> Unit:
+    return _unit(session, code, field)
+
+
+def _place(session: Session, cmd: RegisterIn) -> tuple[str | None, str | None]:
+    district = cmd.district
+    street = cmd.street
+    if street:
+        s = _unit(session, street, "street", ("street",))
+        if district and s.parent_code != district:
+            raise InvalidInput(
+                f"street '{street}' lies in district '{s.parent_code}', not '{district}'",
+                details={"field": "street"},
+            )
+        district = s.parent_code
+    if district:
+        _unit(session, district, "district", ("district",))
+    return district, street
+
+
+def register_case(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    cmd: RegisterIn,
+    *,
+    triage: dict[str, object] | None = None,
+) -> Case:
+    session = uow.session
+    try:
+        decide(None, Action.REGISTER, actor.role, Facts())
+    except WorkflowError as exc:
+        raise Conflict(exc.message, code="illegal_action") from exc
+    urgency: str | None = cmd.urgency
+    if cmd.category is not None:
+        cat = session.get(Category, cmd.category)
+        if cat is None or not cat.active:
+            raise InvalidInput(
+                f"category: unknown category code '{cmd.category}' (see GET /api/v1/categories)",
+                details={"field": "category"},
+            )
+        urgency = urgency or cat.urgency or None
+    district, street = _place(session, cmd)
+    now = clock.now()
+    case = Case(
+        status=Status.REGISTERED.value,
+        text=cmd.text,
+        request_type=cmd.request_type,
+        category=cmd.category,
+        urgency=urgency or "normal",
+        channel=cmd.channel,
+        address=cmd.address,
+        district=district,
+        street=street,
+        lat=cmd.lat,
+        lon=cmd.lon,
+        citizen_name=cmd.citizen.name,
+        citizen_phone=cmd.citizen.phone,
+        created_at=now,
+        updated_at=now,
+        registered_by=actor.username,
+        triage=triage,
+    )
+    session.add(case)
+    session.flush()
+    _event(session, case, actor, Action.REGISTER, None, now, "", {"channel": cmd.channel})
+    uow.commit()
+    return case
+
+
+def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """A unit sees only cases it holds (lead or co); anything else is simply not found."""
+    case = session.get(Case, case_id)
+    if case is None or (
+        actor.role is Role.HANDLER and relation(session, case, actor) is Relation.NONE
+    ):
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def relation(session: Session, case: Case, actor: Actor) -> Relation:
+    if actor.unit_code is None:
+        return Relation.NONE
+    roles = session.scalars(
+        select(Assignment.role).where(
+            Assignment.case_id == case.id,
+            Assignment.unit_code == actor.unit_code,
+            Assignment.active.is_(True),
+        )
+    ).all()
+    if "lead" in roles:
+        return Relation.LEAD
+    return Relation.CO if roles else Relation.NONE
+
+
+def _facts(session: Session, case: Case, actor: Actor) -> Facts:
+    task_status = None
+    if actor.unit_code is not None:
+        task_status = session.scalar(
+            select(Task.status)
+            .where(Task.case_id == case.id, Task.unit_code == actor.unit_code)
+            .where(Task.status != "replied")
+            .order_by(Task.id.desc())
+            .limit(1)
+        )
+    return Facts(
+        relation=relation(session, case, actor) if actor.role is Role.HANDLER else Relation.NONE,
+        contacted=case.contacted_at is not None,
+        extension_pending=case.extension_pending_days is not None,
+        exclusion_state=case.exclusion_state,
+        actor_task_status=task_status,
+    )
+
+
+def act(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    case_id: int,
+    action: Action,
+    cmd: ActionIn,
+    tz: ZoneInfo,
+) -> Case:
+    session = uow.session
+    case = visible_case(session, actor, case_id)
+    if cmd.version is not None and cmd.version != case.version:
+        raise Conflict(
+            f"case {case_id} is at version {case.version}, not {cmd.version}; reload it",
+            code="stale_version",
+            details={"status": case.status, "version": case.version},
+        )
+    from_status = Status(case.status)
+    try:
+        to_status = decide(from_status, action, actor.role, _facts(session, case, actor))
+    except WorkflowError as exc:
+        raise Conflict(
+            exc.message,
+            code="illegal_action",
+            details={"status": from_status.value, "allowed_actions": exc.allowed},
+        ) from exc
+    now = clock.now()
+    ctx = effects.Ctx(session, actor, case, now, tz)
+    outcome = effects.EFFECTS[action](ctx, cmd)
+    case.status = to_status.value
+    case.updated_at = now
+    _event(session, case, actor, action, from_status.value, now, outcome.reason, outcome.payload)
+    uow.commit()
+    return case
+
+
+def _event(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    action: Action,
+    from_status: str | None,
+    at: datetime,
+    reason: str,
+    payload: dict[str, object],
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=at,
+            actor=actor.username,
+            role=actor.role.value,
+            unit_code=actor.unit_code,
+            action=action.value,
+            from_status=from_status,
+            to_status=case.status,
+            reason=reason,
+            payload=payload,
+        )
+    )

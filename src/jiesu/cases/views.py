@@ -1,0 +1,110 @@
+"""JSON API of the case aggregate: /api/v1/cases and one POST route per lifecycle action."""
+
+import inspect
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, status
+
+from jiesu.cases import queries, service
+from jiesu.cases.schemas import ACTION_SCHEMAS, ActionIn, CaseOut, CasePage, EventOut, RegisterIn
+from jiesu.cases.workflow import Action, Role, Status
+from jiesu.errors import InvalidInput
+from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)
+def register(body: RegisterIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> CaseOut:
+    case = service.register_case(uow, clock, actor, body)
+    return queries.case_out(uow.session, actor, case, clock.now())
+
+
+@router.get("", response_model=CasePage)
+def list_cases(
+    uow: UowDep,
+    clock: ClockDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1)] = 50,
+) -> CasePage:
+    if page_size > settings.page_size_max:
+        raise InvalidInput(f"page_size: at most {settings.page_size_max}")
+    for stamp, name in ((created_from, "created_from"), (created_to, "created_to")):
+        if stamp is not None and stamp.tzinfo is None:
+            raise InvalidInput(f"{name}: give a timezone, e.g. 2026-10-01T00:00:00+08:00")
+    statuses = status_ or []
+    unknown = [s for s in statuses if s not in {x.value for x in Status}]
+    if unknown:
+        raise InvalidInput(f"status: unknown status {', '.join(unknown)}")
+    return queries.list_cases(
+        uow.session,
+        actor,
+        clock.now(),
+        status=statuses,
+        unit=unit,
+        category=category,
+        created_from=created_from,
+        created_to=created_to,
+        phone=phone,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(case_id: CaseId, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> CaseOut:
+    return queries.get_case(uow.session, actor, case_id, clock.now())
+
+
+@router.get("/{case_id}/events", response_model=list[EventOut])
+def get_events(case_id: CaseId, uow: UowDep, actor: CurrentActor) -> list[EventOut]:
+    require(actor, *[r for r in Role if r is not Role.CITIZEN])
+    return queries.list_events(uow.session, actor, case_id)
+
+
+def _action_route(action: Action, schema: type[ActionIn]) -> Callable[..., CaseOut]:
+    def endpoint(
+        case_id: CaseId,
+        uow: UowDep,
+        clock: ClockDep,
+        actor: CurrentActor,
+        settings: SettingsDep,
+        body: Any = None,
+    ) -> CaseOut:
+        # A body-less POST is fine for actions whose fields are all optional.
+        cmd = body if body is not None else schema.model_validate({})
+        case = service.act(uow, clock, actor, case_id, action, cmd, settings.tz)
+        return queries.case_out(uow.session, actor, case, clock.now())
+
+    # Give FastAPI (and so OpenAPI) this action's own body schema.
+    sig = inspect.signature(endpoint)
+    params = [
+        p.replace(annotation=Annotated[schema | None, Body()]) if p.name == "body" else p
+        for p in sig.parameters.values()
+    ]
+    endpoint.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    endpoint.__name__ = f"case_{action.value}"
+    return endpoint
+
+
+for _name, _schema in ACTION_SCHEMAS.items():
+    router.add_api_route(
+        f"/{{case_id}}/{_name}",
+        _action_route(Action(_name), _schema),
+        methods=["POST"],
+        response_model=CaseOut,
+        name=f"case_{_name}",
+        summary=_name.replace("_", " "),
+    )

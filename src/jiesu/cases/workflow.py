@@ -1,0 +1,268 @@
+"""The case lifecycle as a pure state machine (DESIGN §3): no I/O, no framework.
+
+One table of (status, action) → (roles allowed, next status), and guards over plain facts
+about the case and the actor. The service asks `decide()` before it writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    REGISTERED = "registered"
+    ANSWERED = "answered"
+    DISPATCHED = "dispatched"
+    ACKNOWLEDGED = "acknowledged"
+    RETURNED = "returned"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    MERGED = "merged"
+    TERMINATED = "terminated"
+
+
+TERMINAL = frozenset({Status.ANSWERED, Status.MERGED, Status.TERMINATED})
+OPEN = frozenset(
+    {Status.REGISTERED, Status.DISPATCHED, Status.ACKNOWLEDGED, Status.RETURNED, Status.REPLIED}
+)
+
+
+class Action(StrEnum):
+    REGISTER = "register"
+    ANSWER = "answer"
+    DISPATCH = "dispatch"
+    ACKNOWLEDGE = "acknowledge"
+    CONTACT = "contact"
+    RETURN = "return"
+    APPROVE_RETURN = "approve_return"
+    REJECT_RETURN = "reject_return"
+    REASSIGN = "reassign"
+    WHISTLE = "whistle"
+    ACCEPT_TASK = "accept_task"
+    REPLY_TASK = "reply_task"
+    ESCALATE = "escalate"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REJECT_EXTENSION = "reject_extension"
+    REPLY = "reply"
+    CALLBACK = "callback"
+    REOPEN = "reopen"
+    MERGE = "merge"
+    TERMINATE = "terminate"
+    REQUEST_EXCLUSION = "request_exclusion"
+    APPROVE_EXCLUSION = "approve_exclusion"
+    REJECT_EXCLUSION = "reject_exclusion"
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    AGENT = "agent"
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    CALLBACK = "callback"
+    LEADER = "leader"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class Relation(StrEnum):
+    """How the acting unit stands to the case (only meaningful for handlers)."""
+
+    NONE = "none"
+    LEAD = "lead"
+    CO = "co"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the guards need to know; the service fills it from the stored case."""
+
+    relation: Relation = Relation.NONE
+    contacted: bool = False
+    extension_pending: bool = False
+    exclusion_state: str = "none"
+    actor_task_status: str | None = None  # the acting unit's whistle task, if any
+
+
+@dataclass(frozen=True)
+class Transition:
+    roles: frozenset[Role]
+    to: Status | None  # None: the status stays as it is
+
+
+class WorkflowError(Exception):
+    def __init__(self, message: str, status: Status | None, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.allowed = allowed
+
+
+class IllegalTransition(WorkflowError):
+    """The action does not exist for this status and role."""
+
+
+class GuardFailed(WorkflowError):
+    """The action exists here, but a rule of the case forbids it now."""
+
+
+A, D, H, C, L, Z = (
+    Role.AGENT,
+    Role.DISPATCHER,
+    Role.HANDLER,
+    Role.CALLBACK,
+    Role.LEADER,
+    Role.CITIZEN,
+)
+S = Status
+
+
+def _t(roles: set[Role], to: Status | None) -> Transition:
+    return Transition(frozenset(roles), to)
+
+
+# register starts from no status at all; it is kept apart so the table stays total over Status.
+REGISTER_ROLES = frozenset({A, D, Z})
+
+TABLE: dict[tuple[Status, Action], Transition] = {
+    (S.REGISTERED, Action.ANSWER): _t({A, D}, S.ANSWERED),
+    (S.REGISTERED, Action.DISPATCH): _t({A, D}, S.DISPATCHED),
+    (S.DISPATCHED, Action.ACKNOWLEDGE): _t({H}, S.ACKNOWLEDGED),
+    (S.ACKNOWLEDGED, Action.CONTACT): _t({H}, None),
+    (S.DISPATCHED, Action.RETURN): _t({H}, S.RETURNED),
+    (S.ACKNOWLEDGED, Action.RETURN): _t({H}, S.RETURNED),
+    # An approved return goes back to the dispatcher's queue; a rejected one stays with the
+    # unit, which counts as having received it (首接负责).
+    (S.RETURNED, Action.APPROVE_RETURN): _t({D}, S.REGISTERED),
+    (S.RETURNED, Action.REJECT_RETURN): _t({D}, S.ACKNOWLEDGED),
+    (S.DISPATCHED, Action.REASSIGN): _t({D}, S.DISPATCHED),
+    (S.ACKNOWLEDGED, Action.REASSIGN): _t({D}, S.DISPATCHED),
+    (S.RETURNED, Action.REASSIGN): _t({D}, S.DISPATCHED),
+    (S.ACKNOWLEDGED, Action.WHISTLE): _t({H}, None),
+    (S.ACKNOWLEDGED, Action.ACCEPT_TASK): _t({H}, None),
+    (S.ACKNOWLEDGED, Action.REPLY_TASK): _t({H}, None),
+    (S.DISPATCHED, Action.ESCALATE): _t({H, D, L}, None),
+    (S.ACKNOWLEDGED, Action.ESCALATE): _t({H, D, L}, None),
+    (S.RETURNED, Action.ESCALATE): _t({D, L}, None),
+    (S.ACKNOWLEDGED, Action.REQUEST_EXTENSION): _t({H}, None),
+    (S.ACKNOWLEDGED, Action.APPROVE_EXTENSION): _t({D, L}, None),
+    (S.ACKNOWLEDGED, Action.REJECT_EXTENSION): _t({D, L}, None),
+    (S.ACKNOWLEDGED, Action.REPLY): _t({H}, S.REPLIED),
+    (S.REPLIED, Action.CALLBACK): _t({C}, S.CLOSED),
+    # Consultations and merged duplicates are called back too; their status stays.
+    (S.ANSWERED, Action.CALLBACK): _t({C}, None),
+    (S.MERGED, Action.CALLBACK): _t({C}, None),
+    (S.REPLIED, Action.REOPEN): _t({C, D}, S.DISPATCHED),
+    (S.CLOSED, Action.REOPEN): _t({C, D}, S.DISPATCHED),
+    (S.REGISTERED, Action.MERGE): _t({A, D}, S.MERGED),
+    (S.DISPATCHED, Action.MERGE): _t({D}, S.MERGED),
+    (S.ACKNOWLEDGED, Action.MERGE): _t({D}, S.MERGED),
+    (S.REGISTERED, Action.TERMINATE): _t({D, L}, S.TERMINATED),
+    (S.DISPATCHED, Action.TERMINATE): _t({D, L}, S.TERMINATED),
+    (S.ACKNOWLEDGED, Action.TERMINATE): _t({D, L}, S.TERMINATED),
+    (S.RETURNED, Action.TERMINATE): _t({D, L}, S.TERMINATED),
+    (S.REPLIED, Action.REQUEST_EXCLUSION): _t({H}, None),
+    (S.CLOSED, Action.REQUEST_EXCLUSION): _t({H}, None),
+    (S.REPLIED, Action.APPROVE_EXCLUSION): _t({D, L}, None),
+    (S.CLOSED, Action.APPROVE_EXCLUSION): _t({D, L}, None),
+    (S.REPLIED, Action.REJECT_EXCLUSION): _t({D, L}, None),
+    (S.CLOSED, Action.REJECT_EXCLUSION): _t({D, L}, None),
+}
+
+Guard = Callable[[Role, Facts], str | None]
+
+
+def _lead_only(role: Role, facts: Facts) -> str | None:
+    # 首接负责: only the lead unit acts for the case; co-handlers work through their tasks.
+    if role is Role.HANDLER and facts.relation is not Relation.LEAD:
+        return "only the lead unit may do this; co-handlers reply through their tasks"
+    return None
+
+
+def _task(expected: str, verb: str) -> Guard:
+    def guard(role: Role, facts: Facts) -> str | None:
+        if facts.actor_task_status != expected:
+            return f"your unit has no {expected} co-handling task to {verb}"
+        return None
+
+    return guard
+
+
+def _all(*guards: Guard) -> Guard:
+    def guard(role: Role, facts: Facts) -> str | None:
+        for g in guards:
+            msg = g(role, facts)
+            if msg:
+                return msg
+        return None
+
+    return guard
+
+
+def _contacted(role: Role, facts: Facts) -> str | None:
+    if not facts.contacted:
+        return "record contact with the citizen (contact) before replying"
+    return None
+
+
+def _no_extension_pending(role: Role, facts: Facts) -> str | None:
+    return "an extension request is already waiting for review" if facts.extension_pending else None
+
+
+def _extension_pending(role: Role, facts: Facts) -> str | None:
+    return None if facts.extension_pending else "there is no extension request to review"
+
+
+def _exclusion_requestable(role: Role, facts: Facts) -> str | None:
+    if facts.exclusion_state in ("requested", "approved"):
+        return f"exclusion is already {facts.exclusion_state}"
+    return None
+
+
+def _exclusion_requested(role: Role, facts: Facts) -> str | None:
+    return None if facts.exclusion_state == "requested" else "there is no exclusion request"
+
+
+GUARDS: dict[Action, Guard] = {
+    Action.ACKNOWLEDGE: _lead_only,
+    Action.CONTACT: _lead_only,
+    Action.RETURN: _lead_only,
+    Action.WHISTLE: _lead_only,
+    Action.ESCALATE: _lead_only,
+    Action.REQUEST_EXTENSION: _all(_lead_only, _no_extension_pending),
+    Action.APPROVE_EXTENSION: _extension_pending,
+    Action.REJECT_EXTENSION: _extension_pending,
+    Action.REPLY: _all(_lead_only, _contacted),
+    Action.ACCEPT_TASK: _task("pending", "accept"),
+    Action.REPLY_TASK: _task("accepted", "reply to"),
+    Action.REQUEST_EXCLUSION: _all(_lead_only, _exclusion_requestable),
+    Action.APPROVE_EXCLUSION: _exclusion_requested,
+    Action.REJECT_EXCLUSION: _exclusion_requested,
+}
+
+
+def allowed_actions(status: Status, role: Role) -> list[str]:
+    return [a.value for (s, a), t in TABLE.items() if s is status and role in t.roles]
+
+
+def decide(status: Status | None, action: Action, role: Role, facts: Facts) -> Status:
+    """The status the case moves to, or an error saying why the action is refused."""
+    if status is None:
+        if action is Action.REGISTER and role in REGISTER_ROLES:
+            return Status.REGISTERED
+        raise IllegalTransition(f"{role} cannot {action} a new case", None, [])
+    transition = TABLE.get((status, action))
+    if transition is None or role not in transition.roles:
+        raise IllegalTransition(
+            f"{action} is not allowed for {role} on a {status} case",
+            status,
+            allowed_actions(status, role),
+        )
+    guard = GUARDS.get(action)
+    if guard is not None:
+        msg = guard(role, facts)
+        if msg:
+            raise GuardFailed(msg, status, allowed_actions(status, role))
+    return transition.to if transition.to is not None else status

@@ -1,0 +1,179 @@
+"""The one command line: `jiesu serve | demo | db | org | users | jobs | model`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jiesu.clock import SystemClock
+from jiesu.db import make_engine, make_session_factory
+from jiesu.errors import DomainError
+from jiesu.settings import get_settings
+from jiesu.uow import UnitOfWork
+
+app = typer.Typer(no_args_is_help=True, help="jiesu: the citizen-request hotline platform.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema and data.")
+org_app = typer.Typer(no_args_is_help=True, help="Organisation and taxonomy.")
+users_app = typer.Typer(no_args_is_help=True, help="People and roles.")
+jobs_app = typer.Typer(no_args_is_help=True, help="Scheduled jobs (idempotent).")
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(users_app, name="users")
+app.add_typer(jobs_app, name="jobs")
+
+try:
+    from jiesu.triage.cli import model_app
+except ImportError:  # pragma: no cover - triage is part of the package
+    pass
+else:
+    app.add_typer(model_app, name="model", help="Triage models: train, evaluate, predict, use.")
+
+
+def _uow() -> UnitOfWork:
+    engine = make_engine(get_settings().database_url)
+    return UnitOfWork(make_session_factory(engine))
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Run the migrations up to REVISION (default: the newest)."""
+    from jiesu.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    from jiesu.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@org_app.command("load")
+def org_load() -> None:
+    """Load the shipped Beijing units, taxonomy, time-limit policy, calendar and routing rules."""
+    from jiesu.bootstrap import bootstrap
+
+    with _uow() as uow:
+        loaded = bootstrap(uow.session)
+        uow.commit()
+    typer.echo(f"{loaded.units} units, {loaded.categories} categories loaded")
+
+
+@org_app.command("import-categories")
+def org_import_categories(path: Path) -> None:
+    """Replace or extend the taxonomy from a centre's own CSV (code,name,level,parent_code,…)."""
+    from jiesu.units.catalog import CatalogError, parse_categories_csv
+    from jiesu.units.service import upsert_categories
+
+    try:
+        rows = parse_categories_csv(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, CatalogError) as exc:
+        raise _fail(f"{path}: {exc}") from exc
+    with _uow() as uow:
+        n = upsert_categories(uow.session, rows)
+        uow.commit()
+    typer.echo(f"{n} categories imported")
+
+
+@org_app.command("import-units")
+def org_import_units(path: Path) -> None:
+    """Add or update units from CSV (code,name,kind,parent_code,aliases)."""
+    from jiesu.units.catalog import CatalogError, parse_units_csv
+    from jiesu.units.service import upsert_units
+
+    try:
+        rows = parse_units_csv(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, CatalogError) as exc:
+        raise _fail(f"{path}: {exc}") from exc
+    with _uow() as uow:
+        n = upsert_units(uow.session, rows)
+        uow.commit()
+    typer.echo(f"{n} units imported")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="agent, dispatcher, handler, callback, leader, …")],
+    unit: Annotated[str | None, typer.Option(help="unit code, for handlers")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    from jiesu.auth.service import create_user
+
+    with _uow() as uow:
+        try:
+            create_user(
+                uow.session,
+                username=username,
+                password=password,
+                role=role,
+                unit_code=unit,
+                now=SystemClock().now(),
+            )
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
+        uow.commit()
+    typer.echo(f"user {username} created")
+
+
+@jobs_app.command("scan")
+def jobs_scan() -> None:
+    """Record reminders before due and overdue marks after; running it twice changes nothing."""
+    from jiesu.sla.scheduled import scan
+
+    with _uow() as uow:
+        result = scan(uow, SystemClock())
+    typer.echo(f"{result.reminders} reminders, {result.overdue} overdue recorded")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+) -> None:
+    """Serve the API (and pages) with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "jiesu.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level=os.environ.get("JIESU_LOG_LEVEL", "info"),
+    )
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(min=1, max=1_000_000)] = 3000,
+    days: Annotated[int, typer.Option(min=1, max=3650)] = 30,
+    seed: int = 12345,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Build the demo city (a fresh database of realistic cases) and serve it."""
+    from jiesu.demo.build import build_demo
+
+    settings = get_settings()
+    summary = build_demo(settings.database_url, cases=cases, days=days, seed=seed)
+    typer.echo(summary)
+    if serve_:
+        typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+        serve(host=host, port=port, workers=1)

@@ -1,0 +1,29 @@
+"""Operational settings, read once from the environment (JIESU_*)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIESU_", extra="ignore")
+
+    database_url: str = "sqlite:///./jiesu.db"
+    # The city's zone: working days and business hours are counted here (DESIGN §4).
+    timezone: str = "Asia/Shanghai"
+    token_ttl_hours: int = 12
+    # Demo mode creates well-known logins; never set it on a production database.
+    demo: bool = False
+    page_size_max: int = 200
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,104 @@
+"""The deadline scanner: 催办 before a due time, overdue (督办) after. Idempotent.
+
+A reminder row is unique per (case, kind, stage, due), inserted with ON CONFLICT DO NOTHING,
+so a second run, or two scanners at once, add nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from jiesu.cases.models import Case, Reminder, Task
+from jiesu.cases.workflow import Status
+from jiesu.clock import Clock
+from jiesu.uow import UnitOfWork
+
+# Remind when this share of the time allowed is left (default policy; 1 h at least).
+REMINDER_SHARE = 0.25
+MIN_LEAD = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Due:
+    case_id: int
+    kind: str
+    due: datetime
+    start: datetime
+    unit_code: str | None
+
+
+@dataclass
+class ScanResult:
+    reminders: int = 0
+    overdue: int = 0
+
+
+def _stage(d: Due, now: datetime) -> str | None:
+    if now >= d.due:
+        return "overdue"
+    lead = max((d.due - d.start) * REMINDER_SHARE, MIN_LEAD)
+    return "reminder" if now >= d.due - lead else None
+
+
+def _dues(session: Session) -> Iterator[Due]:
+    working = (Status.DISPATCHED.value, Status.ACKNOWLEDGED.value, Status.RETURNED.value)
+    rows = session.scalars(select(Case).where(Case.status.in_((*working, Status.REPLIED.value))))
+    for c in rows:
+        if c.status in working and c.dispatched_at is not None:
+            if c.contact_due and c.contacted_at is None:
+                yield Due(c.id, "contact", c.contact_due, c.dispatched_at, c.lead_unit)
+            if c.reply_due:
+                yield Due(c.id, "reply", c.reply_due, c.dispatched_at, c.lead_unit)
+        elif c.status == Status.REPLIED.value and c.callback_due and c.replied_at:
+            yield Due(c.id, "callback", c.callback_due, c.replied_at, None)
+    tasks = session.execute(
+        select(Task, Case.status)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.status != "replied", Case.status.in_(working))
+    )
+    for task, _status in tasks:
+        yield Due(task.case_id, "task", task.due, task.created_at, task.unit_code)
+
+
+def _insert(session: Session, values: list[dict[str, Any]]) -> int:
+    if not values:
+        return 0
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(Reminder) if dialect == "postgresql" else sqlite.insert(Reminder)
+    added = 0
+    for i in range(0, len(values), 500):
+        stmt = ins.values(values[i : i + 500]).on_conflict_do_nothing(
+            index_elements=["case_id", "kind", "stage", "due"]
+        )
+        added += int(getattr(session.execute(stmt), "rowcount", 0) or 0)
+    return added
+
+
+def scan(uow: UnitOfWork, clock: Clock) -> ScanResult:
+    now = clock.now()
+    session = uow.session
+    rows: dict[str, list[dict[str, Any]]] = {"reminder": [], "overdue": []}
+    for d in _dues(session):
+        stage = _stage(d, now)
+        if stage is None:
+            continue
+        rows[stage].append(
+            {
+                "case_id": d.case_id,
+                "kind": d.kind,
+                "stage": stage,
+                "due": d.due,
+                "unit_code": d.unit_code,
+                "created_at": now,
+            }
+        )
+    result = ScanResult(_insert(session, rows["reminder"]), _insert(session, rows["overdue"]))
+    uow.commit()
+    return result

@@ -1,0 +1,97 @@
+"""Time limits from the stored policy and calendar: the bridge from tables to the pure rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jiesu.sla.calendar import WorkCalendar, load_default_calendar
+from jiesu.sla.deadlines import DEFAULT_POLICY, PolicyRow, TimeLimit, due_at, select_policy
+from jiesu.sla.models import CalendarDay, SlaPolicy
+
+
+@dataclass(frozen=True)
+class Dues:
+    policy_version: int
+    contact_due: datetime
+    reply_due: datetime
+
+
+def load_calendar(session: Session) -> WorkCalendar:
+    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkCalendar(
+        holidays=[d for d, k in rows if k == "holiday"],
+        workdays=[d for d, k in rows if k == "workday"],
+    )
+
+
+def _row(p: SlaPolicy) -> PolicyRow:
+    return PolicyRow(
+        version=p.version,
+        request_type=p.request_type,
+        category_prefix=p.category_prefix,
+        urgency=p.urgency,
+        contact=TimeLimit(p.contact_value, p.contact_unit),  # type: ignore[arg-type]
+        reply=TimeLimit(p.reply_value, p.reply_unit),  # type: ignore[arg-type]
+        callback=TimeLimit(p.callback_value, p.callback_unit),  # type: ignore[arg-type]
+        effective_from=p.effective_from,
+    )
+
+
+def load_policies(session: Session) -> list[PolicyRow]:
+    return [_row(p) for p in session.scalars(select(SlaPolicy))]
+
+
+def policy_for(
+    session: Session, request_type: str, category: str | None, urgency: str, at: datetime
+) -> PolicyRow:
+    return select_policy(load_policies(session), request_type, category, urgency, at)
+
+
+def compute_dues(
+    session: Session,
+    *,
+    request_type: str,
+    category: str | None,
+    urgency: str,
+    start: datetime,
+    tz: ZoneInfo,
+) -> Dues:
+    policy = policy_for(session, request_type, category, urgency, start)
+    calendar = load_calendar(session)
+    return Dues(
+        policy_version=policy.version,
+        contact_due=due_at(start, policy.contact, calendar, tz),
+        reply_due=due_at(start, policy.reply, calendar, tz),
+    )
+
+
+def seed_defaults(session: Session) -> None:
+    """Default policy (DB11/T 2021) and the shipped holiday calendar, if none is loaded yet."""
+    if not session.scalar(select(func.count()).select_from(SlaPolicy)):
+        for row in DEFAULT_POLICY:
+            session.add(
+                SlaPolicy(
+                    version=row.version,
+                    request_type=row.request_type,
+                    category_prefix=row.category_prefix,
+                    urgency=row.urgency,
+                    contact_value=row.contact.value,
+                    contact_unit=row.contact.unit,
+                    reply_value=row.reply.value,
+                    reply_unit=row.reply.unit,
+                    callback_value=row.callback.value,
+                    callback_unit=row.callback.unit,
+                    effective_from=row.effective_from,
+                )
+            )
+    if not session.scalar(select(func.count()).select_from(CalendarDay)):
+        calendar = load_default_calendar()
+        for day in sorted(calendar.holidays):
+            session.add(CalendarDay(day=day, kind="holiday"))
+        for day in sorted(calendar.workdays):
+            session.add(CalendarDay(day=day, kind="workday"))

@@ -1,0 +1,134 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL, schema built by migrations.
+
+SQLite: the migrated and seeded template file is copied for each test.
+PostgreSQL: migrated and seeded once per run; each test's rows are truncated after it.
+Set JIESU_TEST_POSTGRES_URL to point elsewhere; JIESU_REQUIRE_POSTGRES=1 (set by CI) turns an
+unreachable PostgreSQL into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from jiesu.app import create_app
+from jiesu.bootstrap import bootstrap, create_demo_users
+from jiesu.clock import FixedClock
+from jiesu.db import make_engine, make_session_factory
+from jiesu.migrate import upgrade
+from jiesu.settings import Settings
+from jiesu.uow import UnitOfWork
+
+PG_URL = os.environ.get(
+    "JIESU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_test"
+)
+REQUIRE_PG = os.environ.get("JIESU_REQUIRE_POSTGRES") == "1"
+# Monday 12 October 2026, 10:00 in Beijing: a working day after the National Day holiday.
+T0 = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
+# Rows a test may add; reference data (units, taxonomy, policy, users) stays.
+OPERATIONAL_TABLES = (
+    "case_reminder",
+    "case_callback",
+    "case_task",
+    "case_assignment",
+    "case_event",
+    "case_record",
+    "api_token",
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@dataclass
+class Database:
+    url: str
+    engine: sa.Engine
+    factory: sessionmaker[Session]
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.factory)
+
+
+def _seed(url: str) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        bootstrap(uow.session)
+        create_demo_users(uow.session, T0)
+        uow.commit()
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _seed(f"sqlite:///{path}")
+    return path
+
+
+def _recreate_pg(url: str) -> None:
+    target = sa.engine.make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_seeded() -> str:
+    try:
+        _recreate_pg(PG_URL)
+    except sa.exc.OperationalError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required but unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+    _seed(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "jiesu.db"
+        shutil.copyfile(template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_seeded")
+    engine = make_engine(url)
+    try:
+        yield Database(url, engine, make_session_factory(engine))
+    finally:
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                tables = ", ".join(OPERATIONAL_TABLES)
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def client(db: Database, clock: FixedClock) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=db.url), clock)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+    app.state.engine.dispose()
