@@ -80,7 +80,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _recreate_pg(url: str) -> None:
+def recreate_pg(url: str) -> None:
+    """Drop and create the database named in url; fails (or skips) if PostgreSQL is down."""
     target = sa.engine.make_url(url)
     admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -89,14 +90,18 @@ def _recreate_pg(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_seeded() -> str:
+def pg_or_skip(url: str) -> None:
     try:
-        _recreate_pg(PG_URL)
+        recreate_pg(url)
     except sa.exc.OperationalError as exc:
         if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}")
+            pytest.fail(f"PostgreSQL is required but unreachable at {url}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {url}")
+
+
+@pytest.fixture(scope="session")
+def pg_seeded() -> str:
+    pg_or_skip(PG_URL)
     _seed(PG_URL)
     return PG_URL
 

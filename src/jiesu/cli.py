@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -32,9 +34,14 @@ else:
     app.add_typer(model_app, name="model", help="Triage models: train, evaluate, predict, use.")
 
 
-def _uow() -> UnitOfWork:
+@contextmanager
+def _uow() -> Iterator[UnitOfWork]:
     engine = make_engine(get_settings().database_url)
-    return UnitOfWork(make_session_factory(engine))
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            yield uow
+    finally:
+        engine.dispose()
 
 
 def _fail(message: str) -> typer.Exit:

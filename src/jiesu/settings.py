@@ -15,8 +15,6 @@ class Settings(BaseSettings):
     # The city's zone: working days and business hours are counted here (DESIGN §4).
     timezone: str = "Asia/Shanghai"
     token_ttl_hours: int = 12
-    # Demo mode creates well-known logins; never set it on a production database.
-    demo: bool = False
     page_size_max: int = 200
 
     @property

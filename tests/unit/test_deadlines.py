@@ -76,12 +76,14 @@ def test_most_specific_row_wins() -> None:
         _row(None, "0101", None, 6),
         _row("report", "", None, 10),
     )
-    # Longer prefix beats shorter; exact urgency beats None at the same prefix.
+    # Among rows with the exact urgency, the longer prefix wins.
     assert select_policy(rows, "complaint", "010101", "normal", AT).reply.value == 4
-    assert select_policy(rows, "complaint", "010101", "complex", AT).reply.value == 6
     assert select_policy(rows, "complaint", "0102", "normal", AT).reply.value == 5
-    # An exact request type beats any category prefix.
-    assert select_policy(rows, "report", "010101", "normal", AT).reply.value == 10
+    # An exact urgency beats any prefix or type: a complex case keeps its 15 working days.
+    assert select_policy(rows, "complaint", "010101", "complex", AT).reply.value == 15
+    assert select_policy(rows, "report", "010101", "normal", AT).reply.value == 4
+    # Where no row names the urgency, the exact request type beats a category prefix.
+    assert select_policy(rows, "report", "010101", "someday", AT).reply.value == 10
     # No category yet: only the empty-prefix rows apply.
     assert select_policy(rows, "complaint", None, "normal", AT).reply.value == 7
 

@@ -74,10 +74,13 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> int:
     ins = postgresql.insert(Reminder) if dialect == "postgresql" else sqlite.insert(Reminder)
     added = 0
     for i in range(0, len(values), 500):
-        stmt = ins.values(values[i : i + 500]).on_conflict_do_nothing(
-            index_elements=["case_id", "kind", "stage", "due"]
+        stmt = (
+            ins.values(values[i : i + 500])
+            .on_conflict_do_nothing(index_elements=["case_id", "kind", "stage", "due"])
+            .returning(Reminder.id)
         )
-        added += int(getattr(session.execute(stmt), "rowcount", 0) or 0)
+        # RETURNING counts the rows really added; rowcount is unreliable for multi-row inserts.
+        added += len(session.execute(stmt).all())
     return added
 
 
