@@ -90,6 +90,13 @@ def recreate_pg(url: str) -> None:
     admin.dispose()
 
 
+def pg_scratch_url(suffix: str) -> str:
+    """A scratch database beside the test database, so parallel runs with their own
+    JIESU_TEST_POSTGRES_URL never share one."""
+    base = sa.engine.make_url(PG_URL)
+    return base.set(database=f"{base.database}_{suffix}").render_as_string(hide_password=False)
+
+
 def pg_or_skip(url: str) -> None:
     try:
         recreate_pg(url)

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -16,7 +15,7 @@ from jiesu.cli import app
 from jiesu.db import make_engine, make_session_factory
 from jiesu.demo.build import build_demo
 from jiesu.settings import get_settings
-from tests.conftest import PG_URL, T0, pg_or_skip
+from tests.conftest import T0, pg_or_skip, pg_scratch_url
 
 runner = CliRunner()
 
@@ -26,11 +25,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cli.db'}"
         return
-    url = (
-        sa.engine.make_url(PG_URL)
-        .set(database="jiesu_test_cli")
-        .render_as_string(hide_password=False)
-    )
+    url = pg_scratch_url("cli")
     pg_or_skip(url)
     yield url
 

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from jiesu.db import make_engine
 from jiesu.migrate import downgrade, upgrade
 from jiesu.models import Base
-from tests.conftest import PG_URL, Database, pg_or_skip
+from tests.conftest import Database, pg_or_skip, pg_scratch_url
 
 
 def test_models_match_migrations(db: Database) -> None:
@@ -29,11 +29,7 @@ def test_up_down_up_on_an_empty_database(backend: str, tmp_path: Path) -> None:
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'm.db'}"
     else:
-        url = (
-            sa.engine.make_url(PG_URL)
-            .set(database="jiesu_test_migrations")
-            .render_as_string(hide_password=False)
-        )
+        url = pg_scratch_url("migrations")
         pg_or_skip(url)
     upgrade(url)
     engine = make_engine(url)
