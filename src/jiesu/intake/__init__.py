@@ -1,0 +1,1 @@
+"""Intake: every channel into one queue, without losing or doubling a request."""

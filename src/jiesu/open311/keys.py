@@ -1,0 +1,85 @@
+"""Open311 api_keys, one per client application (DESIGN §9). The key is shown once, when it
+is made; only its SHA-256 digest is stored, as with people's API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jiesu.errors import Conflict, Forbidden, InvalidInput, NotFound
+from jiesu.open311.models import Open311Client
+
+CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    client: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def check_client_name(name: str) -> str:
+    if not CLIENT_NAME.match(name):
+        raise InvalidInput(
+            "client: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            details={"field": "client"},
+        )
+    return name
+
+
+def create_key(session: Session, client: str, now: datetime) -> str:
+    """A new key for a new client, or for one whose key was revoked (never two live keys)."""
+    check_client_name(client)
+    key = "o311_" + secrets.token_urlsafe(32)
+    row = session.scalar(select(Open311Client).where(Open311Client.name == client))
+    if row is not None and row.revoked_at is None:
+        raise Conflict(
+            f"client '{client}' already has a live key; revoke it first to issue a new one",
+            code="key_exists",
+        )
+    if row is None:
+        session.add(Open311Client(name=client, key_hash=digest(key), created_at=now))
+    else:
+        row.key_hash, row.created_at, row.revoked_at = digest(key), now, None
+    session.flush()
+    return key
+
+
+def revoke_key(session: Session, client: str, now: datetime) -> ClientInfo:
+    row = session.scalar(select(Open311Client).where(Open311Client.name == client))
+    if row is None:
+        raise NotFound(f"no Open311 client named '{client}'")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    session.flush()
+    return ClientInfo(row.name, row.created_at, row.revoked_at)
+
+
+def list_clients(session: Session) -> list[ClientInfo]:
+    rows = session.scalars(select(Open311Client).order_by(Open311Client.name))
+    return [ClientInfo(r.name, r.created_at, r.revoked_at) for r in rows]
+
+
+def client_for_key(session: Session, key: str | None) -> str:
+    """The client's name; a missing, unknown or revoked key is 403 (GeoReport v2)."""
+    if not key:
+        raise Forbidden("api_key is required to submit a request")
+    row = session.scalar(select(Open311Client).where(Open311Client.key_hash == digest(key)))
+    if row is None or row.revoked_at is not None:
+        raise Forbidden("api_key is not valid (unknown or revoked)")
+    return row.name
