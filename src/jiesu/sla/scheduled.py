@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jiesu.cases.models import Case, Reminder, Task
 from jiesu.cases.workflow import Status
 from jiesu.clock import Clock
+from jiesu.notify.outbox import service as outbox
 from jiesu.uow import UnitOfWork
 
 # Remind when this share of the time allowed is left (default policy; 1 h at least).
@@ -67,20 +68,22 @@ def _dues(session: Session) -> Iterator[Due]:
         yield Due(task.case_id, "task", task.due, task.created_at, task.unit_code)
 
 
-def _insert(session: Session, values: list[dict[str, Any]]) -> int:
+def _insert(session: Session, values: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not values:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     ins = postgresql.insert(Reminder) if dialect == "postgresql" else sqlite.insert(Reminder)
-    added = 0
+    added: list[dict[str, Any]] = []
     for i in range(0, len(values), 500):
         stmt = (
             ins.values(values[i : i + 500])
             .on_conflict_do_nothing(index_elements=["case_id", "kind", "stage", "due"])
-            .returning(Reminder.id)
+            .returning(
+                Reminder.case_id, Reminder.kind, Reminder.stage, Reminder.due, Reminder.unit_code
+            )
         )
-        # RETURNING counts the rows really added; rowcount is unreliable for multi-row inserts.
-        added += len(session.execute(stmt).all())
+        # RETURNING gives the rows really added; rowcount is unreliable for multi-row inserts.
+        added += [dict(r._mapping) for r in session.execute(stmt)]
     return added
 
 
@@ -102,6 +105,10 @@ def scan(uow: UnitOfWork, clock: Clock) -> ScanResult:
                 "created_at": now,
             }
         )
-    result = ScanResult(_insert(session, rows["reminder"]), _insert(session, rows["overdue"]))
+    reminders, overdue = _insert(session, rows["reminder"]), _insert(session, rows["overdue"])
+    result = ScanResult(len(reminders), len(overdue))
+    # Units are told only of rows this run added, so a re-run sends nothing twice.
+    if outbox.enqueue_unit_notices(session, reminders + overdue, now):
+        uow.on_commit(outbox.kick)
     uow.commit()
     return result

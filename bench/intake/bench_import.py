@@ -1,0 +1,153 @@
+"""NYC 311 import throughput: N synthetic rows in the real NYC schema, on SQLite and PostgreSQL.
+
+Rows are sampled from the real files in ../shared/data/nyc311 and perturbed (a fresh Unique
+Key, dates shifted by a random number of days, coordinates jittered), so the mix of agencies,
+complaint types, statuses and empty fields is the real one. Each run imports into a fresh,
+migrated database, then re-imports the same file (which must add nothing).
+
+    .venv/bin/python bench/intake/bench_import.py [--rows 100000] [--pg URL]
+
+Writes bench/intake/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from machine import describe
+
+from jiesu.bootstrap import bootstrap
+from jiesu.clock import FixedClock
+from jiesu.db import make_engine, make_session_factory
+from jiesu.importers.nyc311 import import_nyc311
+from jiesu.migrate import upgrade
+from jiesu.uow import UnitOfWork
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parents[1].parent / "shared" / "data" / "nyc311"
+FMT = "%m/%d/%Y %I:%M:%S %p"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_test_imp_bench"
+
+
+def synthesise(rows: int, out: Path, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    real: list[dict[str, str]] = []
+    header: list[str] = []
+    for f in sorted(DATA.glob("*.csv")):
+        with f.open(encoding="utf-8", newline="") as h:
+            reader = csv.DictReader(h)
+            header = list(reader.fieldnames or [])
+            real += [r for r in reader if r["Unique Key"].isdigit()]
+    with out.open("w", encoding="utf-8", newline="") as h:
+        writer = csv.DictWriter(h, fieldnames=header)
+        writer.writeheader()
+        for i in range(rows):
+            row = dict(rng.choice(real))
+            row["Unique Key"] = str(90_000_000 + i)
+            shift = timedelta(days=rng.randint(0, 3000), seconds=rng.randint(0, 86_399))
+            for col in ("Created Date", "Closed Date"):
+                if row[col]:
+                    t = datetime.strptime(row[col], FMT) + shift
+                    row[col] = t.strftime(FMT)
+            for col in ("Latitude", "Longitude"):
+                if row[col]:
+                    row[col] = f"{float(row[col]) + rng.uniform(-0.01, 0.01):.8f}"
+            writer.writerow(row)
+
+
+def recreate_pg(url: str) -> None:
+    target = sa.engine.make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def run(url: str, path: Path) -> dict[str, float]:
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with UnitOfWork(factory) as uow:
+        bootstrap(uow.session)
+        uow.commit()
+    clock = FixedClock(datetime(2026, 11, 22, tzinfo=UTC))
+    out: dict[str, float] = {}
+    with UnitOfWork(factory) as uow:
+        start = time.perf_counter()
+        report = import_nyc311(uow, clock, path)
+        out["first"] = time.perf_counter() - start
+    out["imported"] = report.imported
+    out["bad"] = len(report.bad)
+    with UnitOfWork(factory) as uow:
+        start = time.perf_counter()
+        again = import_nyc311(uow, clock, path)
+        out["again"] = time.perf_counter() - start
+    out["again_imported"] = again.imported
+    with engine.connect() as conn:
+        out["events"] = conn.scalar(sa.text("SELECT count(*) FROM case_event")) or 0
+        # Consistency: every case's status is the to_status of its last event.
+        out["inconsistent"] = (
+            conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM case_record c WHERE c.status <> (SELECT e.to_status "
+                    "FROM case_event e WHERE e.case_id = c.id ORDER BY e.id DESC LIMIT 1)"
+                )
+            )
+            or 0
+        )
+    engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL URL ('' to skip)")
+    args = parser.parse_args()
+    results: list[tuple[str, dict[str, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "nyc311_synthetic.csv"
+        synthesise(args.rows, csv_path)
+        results.append(("SQLite (file, WAL)", run(f"sqlite:///{tmp}/bench.db", csv_path)))
+        if args.pg:
+            try:
+                recreate_pg(args.pg)
+            except sa.exc.OperationalError as exc:
+                print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+            else:
+                results.append(("PostgreSQL", run(args.pg, csv_path)))
+    lines = [
+        "# Import of NYC 311 history (`jiesu import nyc311`)",
+        "",
+        f"{args.rows:,} synthetic rows in the real NYC schema (sampled from ../shared/data/nyc311,"
+        " fresh keys, shifted dates), into a fresh migrated database; then the same file again.",
+        f"Machine: {describe()}. Command: `.venv/bin/python bench/intake/bench_import.py`.",
+        "",
+        "| database | rows imported | bad rows | events written | first import | rows/s "
+        "| re-import (adds) | cases inconsistent with their events |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results:
+        lines.append(
+            f"| {name} | {r['imported']:,.0f} | {r['bad']:,.0f} | {r['events']:,.0f} "
+            f"| {r['first']:.1f} s | {r['imported'] / r['first']:,.0f} "
+            f"| {r['again']:.1f} s ({r['again_imported']:.0f}) | {r['inconsistent']:.0f} |"
+        )
+    lines += ["", "Target (issue 4): 100k rows in under a minute on this machine.", ""]
+    (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Agent intake: the knowledge base (search, admin CRUD, seed), answering a consultation from
+an article, and the repeat-caller lookup. Both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from jiesu.cli import app
+from jiesu.clock import FixedClock
+from jiesu.settings import get_settings
+from tests.conftest import Database
+from tests.helpers import STREET, auth
+
+CONSULT = {
+    "text": "来电咨询：租房住，想提取住房公积金付房租，需要什么材料？",
+    "request_type": "inquiry",
+    "street": STREET,
+    "channel": "phone",
+    "citizen": {"name": "李强", "phone": "13900001111"},
+}
+
+
+@pytest.fixture
+def kb(client: TestClient, db: Database) -> Iterator[TestClient]:
+    yield client
+    if db.backend == "postgresql":  # articles are not among the tables truncated per test
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM knowledge_article"))
+
+
+def _load(db: Database, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("JIESU_DATABASE_URL", db.url)
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(app, ["knowledge", "load"])
+        again = CliRunner().invoke(app, ["knowledge", "load"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0 and again.exit_code == 0
+    assert "0 articles added" in again.output  # idempotent
+    return first.output
+
+
+def _article(title: str, body: str = "正文。", keywords: str = "", **more: Any) -> dict[str, Any]:
+    return {"title": title, "body": body, "keywords": keywords, **more}
+
+
+def test_seed_search_finds_the_article_a_caller_names(
+    kb: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "31 articles added" in _load(db, monkeypatch)
+    agent = auth(kb, "agent")
+    hits = kb.get("/api/v1/knowledge", params={"q": "公积金 租房"}, headers=agent).json()
+    assert hits[0]["title"] == "住房公积金提取：租房提取"
+    assert hits[0]["score"] > hits[-1]["score"]
+    by_cat = kb.get("/api/v1/knowledge", params={"category": "0402"}, headers=agent).json()
+    assert by_cat and all(h["category"].startswith("0402") for h in by_cat)
+    assert kb.get("/api/v1/knowledge", params={"q": "外星人"}, headers=agent).json() == []
+
+
+def test_ranking_title_over_keywords_over_body(kb: TestClient) -> None:
+    admin = auth(kb, "admin")
+    for body in (
+        _article("C 正文提到", body="这里说到养老金认证的事。"),
+        _article("A 标题：养老金认证", body="办理说明。"),
+        _article("B 关键词", body="办理说明。", keywords="养老金认证 刷脸"),
+    ):
+        assert kb.post("/api/v1/knowledge", json=body, headers=admin).status_code == 201
+    hits = kb.get("/api/v1/knowledge", params={"q": "养老金认证"}, headers=auth(kb, "agent"))
+    assert [h["title"][0] for h in hits.json()] == ["A", "B", "C"]
+
+
+def test_admin_crud_and_refusals(kb: TestClient, clock: FixedClock) -> None:
+    admin, agent = auth(kb, "admin"), auth(kb, "agent")
+    body = _article("取暖补贴发放", keywords="采暖费", category="170403")
+    assert kb.post("/api/v1/knowledge", json=body, headers=agent).status_code == 403
+    made = kb.post("/api/v1/knowledge", json=body, headers=admin)
+    assert made.status_code == 201
+    art = made.json()
+    dup = kb.post("/api/v1/knowledge", json=body, headers=admin)
+    assert dup.status_code == 409 and "title" in dup.json()["error"]["message"]
+    bad = kb.post(
+        "/api/v1/knowledge", json={**body, "title": "x", "category": "nope"}, headers=admin
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("category")
+    empty = kb.post("/api/v1/knowledge", json={"title": "", "body": "b"}, headers=admin)
+    assert empty.status_code == 422 and empty.json()["error"]["details"][0]["field"] == "title"
+    clock.advance(timedelta(hours=1))
+    changed = kb.put(
+        f"/api/v1/knowledge/{art['id']}", json={**body, "body": "新标准。"}, headers=admin
+    )
+    assert changed.status_code == 200 and changed.json()["body"] == "新标准。"
+    assert changed.json()["updated_at"] > art["updated_at"]
+    assert kb.delete(f"/api/v1/knowledge/{art['id']}", headers=agent).status_code == 403
+    assert kb.delete(f"/api/v1/knowledge/{art['id']}", headers=admin).status_code == 204
+    assert kb.get("/api/v1/knowledge", params={"q": "取暖"}, headers=agent).json() == []
+    kept = kb.get(f"/api/v1/knowledge/{art['id']}", headers=agent).json()
+    assert kept["active"] is False  # retired, still readable for cases that cite it
+    assert kb.put("/api/v1/knowledge/999999", json=body, headers=admin).status_code == 404
+
+
+def test_consultation_answered_from_an_article_records_it(kb: TestClient) -> None:
+    admin, agent = auth(kb, "admin"), auth(kb, "agent")
+    art = kb.post(
+        "/api/v1/knowledge", json=_article("租房提取公积金", category="010801"), headers=admin
+    ).json()
+    case = kb.post("/api/v1/cases", json=CONSULT, headers=agent).json()
+    wrong = kb.post(
+        f"/api/v1/cases/{case['id']}/answer",
+        json={"text": "请按文章办理", "article_id": 999999},
+        headers=agent,
+    )
+    assert wrong.status_code == 422 and "article_id" in wrong.json()["error"]["message"]
+    assert kb.get(f"/api/v1/cases/{case['id']}", headers=agent).json()["status"] == "registered"
+    done = kb.post(
+        f"/api/v1/cases/{case['id']}/answer",
+        json={"text": "可网上申请，需身份证和租赁合同。", "article_id": art["id"]},
+        headers=agent,
+    )
+    assert done.status_code == 200 and done.json()["status"] == "answered"
+    events = kb.get(f"/api/v1/cases/{case['id']}/events", headers=agent).json()
+    assert events[-1]["action"] == "answer"
+    assert events[-1]["payload"]["article_id"] == art["id"]
+
+
+def test_repeat_caller_sees_earlier_cases_newest_first(kb: TestClient, clock: FixedClock) -> None:
+    agent = auth(kb, "agent")
+    ids = []
+    for text in ("第一次来电", "第二次来电", "第三次来电"):
+        ids.append(
+            kb.post("/api/v1/cases", json={**CONSULT, "text": text}, headers=agent).json()["id"]
+        )
+        clock.advance(timedelta(hours=2))
+    other = {**CONSULT, "citizen": {"name": "张三", "phone": "13700002222"}}
+    kb.post("/api/v1/cases", json=other, headers=agent)
+    page = kb.get("/api/v1/cases", params={"phone": "13900001111"}, headers=agent).json()
+    assert [c["id"] for c in page["items"]] == ids[::-1] and page["total"] == 3
