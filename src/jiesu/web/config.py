@@ -1,0 +1,18 @@
+"""Settings of the web consoles, read once from the environment (JIESU_*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIESU_", extra="ignore")
+
+    # Behind https the session cookie must carry Secure; plain http in the demo cannot.
+    cookie_secure: bool = False
+    session_ttl_hours: int = 12
+    # Citizens' photos land here under random names; never inside the static folder.
+    data_dir: Path = Path("./var/data")
+    photo_max_bytes: int = 5 * 1024 * 1024

@@ -1,0 +1,54 @@
+"""Tables of the web consoles: login sessions, and what citizens send through their own page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jiesu.db import Base, UTCDateTime
+
+
+class WebSession(Base):
+    """A browser login. Only the SHA-256 of the cookie value is stored, like API tokens."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CitizenRating(Base):
+    """The citizen's own answer to the three callback questions, given on the tracker.
+
+    The workflow lets only the callback role record a callback, so this waits as a pending
+    rating that the callback agent sees and confirms (or overrides) with one click.
+    """
+
+    __tablename__ = "citizen_rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contacted: Mapped[bool] = mapped_column(Boolean)
+    resolved: Mapped[str] = mapped_column(String(10))
+    satisfaction: Mapped[str] = mapped_column(String(15))
+    note: Mapped[str] = mapped_column(Text, default="")
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CitizenPhoto(Base):
+    """A photo sent with a request: stored under a random name outside the static folder."""
+
+    __tablename__ = "citizen_photo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""One module per console; each exposes `router` and, for role consoles, `console()`."""

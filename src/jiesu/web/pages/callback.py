@@ -1,0 +1,93 @@
+"""回访员 console: replied cases, the script, three answers in three clicks, reopen if unsolved."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from jiesu.cases import queries
+from jiesu.cases.workflow import Role
+from jiesu.errors import NotFound
+from jiesu.uow import UnitOfWork
+from jiesu.web.models import CitizenRating
+from jiesu.web.org import load_org
+from jiesu.web.pages.common import run_action, with_query
+from jiesu.web.pages.queues import callback_queue, paged
+from jiesu.web.render import render
+from jiesu.web.session import PageUser, page_user, posting_user, require_role
+
+router = APIRouter()
+ROLES = (Role.CALLBACK,)
+
+
+def console(request: Request, user: PageUser, page: int = 1) -> Response:
+    require_role(user, *ROLES)
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        org = load_org(uow.session)
+        result = paged(uow.session, callback_queue(), page)
+        ids = [c.id for c in result.items]
+        rated = set(
+            uow.session.scalars(
+                select(CitizenRating.case_id).where(
+                    CitizenRating.case_id.in_(ids), CitizenRating.applied.is_(False)
+                )
+            )
+        )
+    return render(request, "callback.html", user, org=org, result=result, rated=rated)
+
+
+@router.get("/callback")
+def queue_page(
+    request: Request,
+    user: Annotated[PageUser, Depends(page_user)],
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    return console(request, user, page)
+
+
+@router.get("/callback/case/{case_id}")
+def case_page(
+    request: Request,
+    user: Annotated[PageUser, Depends(page_user)],
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:
+    require_role(user, *ROLES)
+    now = request.app.state.clock.now()
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        org = load_org(uow.session)
+        try:
+            case = queries.get_case(uow.session, user.actor, case_id, now)
+        except NotFound as exc:
+            return render(request, "refused.html", user, 404, message=exc.message)
+        rating = uow.session.scalar(
+            select(CitizenRating)
+            .where(CitizenRating.case_id == case_id, CitizenRating.applied.is_(False))
+            .order_by(CitizenRating.id.desc())
+            .limit(1)
+        )
+    return render(request, "callback_case.html", user, org=org, c=case, rating=rating)
+
+
+@router.post("/callback/case/{case_id}")
+def record(
+    request: Request,
+    user: Annotated[PageUser, Depends(posting_user)],
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:
+    """The callback itself; a citizen's pending rating for the case is marked as used."""
+    require_role(user, *ROLES)
+    done, message, _ = run_action(request, user, case_id, "callback")
+    if not done:
+        return RedirectResponse(with_query(f"/callback/case/{case_id}", error=message), 303)
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        for rating in uow.session.scalars(
+            select(CitizenRating).where(
+                CitizenRating.case_id == case_id, CitizenRating.applied.is_(False)
+            )
+        ):
+            rating.applied = True
+        uow.commit()
+    return RedirectResponse(with_query("/callback", ok=message), 303)

@@ -1,0 +1,35 @@
+"""Driving the server-rendered pages like a browser: log in, read the CSRF token, post forms."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+def form_token(html: str) -> str:
+    m = CSRF.search(html)
+    assert m, "the page has no CSRF field"
+    return m.group(1)
+
+
+def login(client: TestClient, username: str, password: str = "jiesu-demo") -> str:
+    """Logs in and returns the session's CSRF token."""
+    page = client.get("/login")
+    resp = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": form_token(page.text)},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
+    home = client.get("/", follow_redirects=True)
+    m = META.search(home.text)
+    assert m and m.group(1)
+    return m.group(1)
+
+
+def post(client: TestClient, path: str, token: str, **data: object) -> object:
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
