@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint unit bench serve clean
+.PHONY: install vendor demo test lint unit bench serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,18 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) vendor
+
+# Browser libraries from npm (web/package-lock.json), copied next to the app's own static files;
+# nothing is fetched from a CDN at run time.
+VENDOR := src/jiesu/web/static/vendor
+vendor: $(VENDOR)/.stamp
+
+$(VENDOR)/.stamp: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp web/node_modules/htmx.org/dist/htmx.min.js web/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	touch $@
 
 demo: install
 	$(BIN)/jiesu demo

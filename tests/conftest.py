@@ -25,6 +25,7 @@ from jiesu.bootstrap import bootstrap, create_demo_users
 from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory
 from jiesu.migrate import upgrade
+from jiesu.models import Base
 from jiesu.settings import Settings
 from jiesu.uow import UnitOfWork
 
@@ -34,16 +35,6 @@ PG_URL = os.environ.get(
 REQUIRE_PG = os.environ.get("JIESU_REQUIRE_POSTGRES") == "1"
 # Monday 12 October 2026, 10:00 in Beijing: a working day after the National Day holiday.
 T0 = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
-# Rows a test may add; reference data (units, taxonomy, policy, users) stays.
-OPERATIONAL_TABLES = (
-    "case_reminder",
-    "case_callback",
-    "case_task",
-    "case_assignment",
-    "case_event",
-    "case_record",
-    "api_token",
-)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -106,11 +97,27 @@ def pg_or_skip(url: str) -> None:
         pytest.skip(f"PostgreSQL unreachable at {url}")
 
 
+@dataclass(frozen=True)
+class SeededPg:
+    url: str
+    # Tables the seed left empty: what a test adds there is truncated after it. Reference
+    # data (units, taxonomy, policy, users) stays for the whole run.
+    operational: tuple[str, ...]
+
+
 @pytest.fixture(scope="session")
-def pg_seeded() -> str:
+def pg_seeded() -> SeededPg:
     pg_or_skip(PG_URL)
     _seed(PG_URL)
-    return PG_URL
+    engine = make_engine(PG_URL)
+    with engine.connect() as conn:
+        empty = tuple(
+            t.name
+            for t in Base.metadata.sorted_tables
+            if conn.scalar(sa.select(sa.func.count()).select_from(t)) == 0
+        )
+    engine.dispose()
+    return SeededPg(PG_URL, empty)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -120,15 +127,17 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         path = tmp_path / "jiesu.db"
         shutil.copyfile(template, path)
         url = f"sqlite:///{path}"
+        operational: tuple[str, ...] = ()
     else:
-        url = request.getfixturevalue("pg_seeded")
+        seeded: SeededPg = request.getfixturevalue("pg_seeded")
+        url, operational = seeded.url, seeded.operational
     engine = make_engine(url)
     try:
         yield Database(url, engine, make_session_factory(engine))
     finally:
-        if engine.dialect.name == "postgresql":
+        if operational:
             with engine.begin() as conn:
-                tables = ", ".join(OPERATIONAL_TABLES)
+                tables = ", ".join(f'"{t}"' for t in operational)
                 conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
 

@@ -14,13 +14,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiesu import __version__
+from jiesu.assessment.views import router as assessment_router
 from jiesu.auth.views import router as auth_router
 from jiesu.cases.views import router as cases_router
 from jiesu.clock import Clock, SystemClock
 from jiesu.db import make_engine, make_session_factory
 from jiesu.errors import DomainError
+from jiesu.knowledge.views import router as knowledge_router
+from jiesu.open311.views import router as open311_router
 from jiesu.settings import Settings, get_settings
+from jiesu.triage.views import router as triage_router
 from jiesu.units.views import router as units_router
+from jiesu.web.setup import install as install_web
 
 log = logging.getLogger("jiesu")
 
@@ -101,5 +106,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(cases_router, prefix="/api/v1")
+    app.include_router(assessment_router, prefix="/api/v1")
     app.include_router(units_router, prefix="/api/v1")
+    app.include_router(knowledge_router, prefix="/api/v1")
+    install_web(app)
+    app.include_router(triage_router, prefix="/api/v1")
+    app.include_router(open311_router)
     return app

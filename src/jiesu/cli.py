@@ -10,9 +10,15 @@ from typing import Annotated
 
 import typer
 
+from jiesu.analytics.cli import analytics_app
+from jiesu.assessment.cli import assess_app, report_app
 from jiesu.clock import SystemClock
 from jiesu.db import make_engine, make_session_factory
+from jiesu.demo.generate import generate_command
 from jiesu.errors import DomainError
+from jiesu.importers.cli import import_app
+from jiesu.knowledge.cli import knowledge_app
+from jiesu.open311.cli import open311_app
 from jiesu.settings import get_settings
 from jiesu.uow import UnitOfWork
 
@@ -25,6 +31,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(open311_app, name="open311")
+app.add_typer(import_app, name="import")
+app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(assess_app, name="assess")
+app.add_typer(report_app, name="report")
 
 try:
     from jiesu.triage.cli import model_app
@@ -146,6 +158,16 @@ def jobs_scan() -> None:
     typer.echo(f"{result.reminders} reminders, {result.overdue} overdue recorded")
 
 
+@jobs_app.command("notify")
+def jobs_notify() -> None:
+    """Send pending notifications (SMS, e-mail); failures are retried later with backoff."""
+    from jiesu.notify.scheduled import run_notify
+
+    with _uow() as uow:
+        result = run_notify(uow, SystemClock(), get_settings())
+    typer.echo(f"{result.sent} sent, {result.retry} to retry, {result.failed} failed")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -166,8 +188,15 @@ def serve(
     )
 
 
-@app.command()
+# `jiesu demo` builds and serves the demo city; `jiesu demo generate` writes a large synthetic
+# history straight to the analytics lake.
+demo_app = typer.Typer(invoke_without_command=True, help="The demo city.")
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback()
 def demo(
+    ctx: typer.Context,
     cases: Annotated[int, typer.Option(min=1, max=1_000_000)] = 3000,
     days: Annotated[int, typer.Option(min=1, max=3650)] = 30,
     seed: int = 12345,
@@ -176,6 +205,8 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Build the demo city (a fresh database of realistic cases) and serve it."""
+    if ctx.invoked_subcommand is not None:
+        return
     from jiesu.demo.build import build_demo
 
     settings = get_settings()
@@ -184,3 +215,6 @@ def demo(
     if serve_:
         typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
         serve(host=host, port=port, workers=1)
+
+
+demo_app.command("generate")(generate_command)

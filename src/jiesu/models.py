@@ -1,14 +1,25 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from jiesu.assessment.models import AssessmentPolicy, AssessmentRow, AssessmentSnapshot
 from jiesu.auth.models import ApiToken, User
 from jiesu.cases.models import Assignment, Callback, Case, CaseEvent, Reminder, Task
 from jiesu.db import Base
+from jiesu.importers.models import ExternalRef
+from jiesu.intake.idempotency import IdempotencyKey
+from jiesu.knowledge.models import Article
+from jiesu.notify.models import Notification, NotificationAttempt, UnitContact
+from jiesu.open311.models import Open311Client, Open311Request, ServiceAttribute
 from jiesu.routing.models import RoutingRule
 from jiesu.sla.models import CalendarDay, SlaPolicy
 from jiesu.units.models import Category, Unit
+from jiesu.web.models import CitizenPhoto, CitizenRating, WebSession
 
 __all__ = [
     "ApiToken",
+    "Article",
+    "AssessmentPolicy",
+    "AssessmentRow",
+    "AssessmentSnapshot",
     "Assignment",
     "Base",
     "CalendarDay",
@@ -16,10 +27,21 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Category",
+    "CitizenPhoto",
+    "CitizenRating",
+    "ExternalRef",
+    "IdempotencyKey",
+    "Notification",
+    "NotificationAttempt",
+    "Open311Client",
+    "Open311Request",
     "Reminder",
     "RoutingRule",
+    "ServiceAttribute",
     "SlaPolicy",
     "Task",
     "Unit",
+    "UnitContact",
     "User",
+    "WebSession",
 ]

@@ -16,6 +16,17 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     token_ttl_hours: int = 12
     page_size_max: int = 200
+    # Notifications out (jiesu.notify): empty host / url means that channel is off.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "12345@localhost"
+    sms_url: str = ""
+    sms_template: str = "【12345】{text}"
+    notify_max_attempts: int = 5
+    notify_backoff_seconds: int = 60
+    # The analytics lake (Parquet, DESIGN §8) and the Spark cluster that may read it.
+    lake_dir: str = "./var/lake"
+    spark_master: str = "local[2]"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,11 +16,12 @@ from jiesu.cases import schemas as s
 from jiesu.cases.models import Assignment, Callback, Case, Task
 from jiesu.cases.workflow import Action, Status
 from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.knowledge.models import Article
 from jiesu.routing.service import propose_unit
 from jiesu.sla.calendar import WorkCalendar
 from jiesu.sla.deadlines import due_at
 from jiesu.sla.service import compute_dues, load_calendar, policy_for
-from jiesu.units.models import Unit
+from jiesu.units.models import Category, Unit
 
 MAX_ESCALATION = 2  # 1: district coordination, 2: city coordination (提级)
 
@@ -85,6 +86,22 @@ def _add_co(ctx: Ctx, codes: list[str]) -> list[str]:
     return added
 
 
+def _correct(ctx: Ctx, category: str | None, urgency: str | None) -> dict[str, Any]:
+    """Apply the dispatcher's corrections; the event payload keeps what was there before."""
+    changes: dict[str, Any] = {}
+    case = ctx.case
+    if category is not None and category != case.category:
+        cat = ctx.session.get(Category, category)
+        if cat is None or not cat.active:
+            raise InvalidInput(f"category: unknown category code '{category}'")
+        changes["category"] = {"from": case.category, "to": category}
+        case.category = category
+    if urgency is not None and urgency != case.urgency:
+        changes["urgency"] = {"from": case.urgency, "to": urgency}
+        case.urgency = urgency
+    return changes
+
+
 def _start_clock(ctx: Ctx) -> str:
     case = ctx.case
     if case.contact_due is not None and case.reply_due is not None:
@@ -105,14 +122,24 @@ def _start_clock(ctx: Ctx) -> str:
 
 def answer(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     assert isinstance(cmd, s.AnswerIn)
+    payload: dict[str, Any] = {"text": cmd.text}
+    if cmd.article_id is not None:
+        article = ctx.session.get(Article, cmd.article_id)
+        if article is None or not article.active:
+            raise InvalidInput(
+                f"article_id: no active knowledge article {cmd.article_id}",
+                details={"field": "article_id"},
+            )
+        payload["article_id"] = article.id
     ctx.case.answer_text = cmd.text
     ctx.case.closed_at = ctx.now
-    return Outcome(payload={"text": cmd.text})
+    return Outcome(payload=payload)
 
 
 def dispatch(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     assert isinstance(cmd, s.DispatchIn)
     case = ctx.case
+    corrected = _correct(ctx, cmd.category, cmd.urgency)
     rule = None
     lead = cmd.lead_unit
     co = list(cmd.co_units)
@@ -134,7 +161,8 @@ def dispatch(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     added = _add_co(ctx, co)
     clock = _start_clock(ctx)
     case.dispatched_at = ctx.now
-    return Outcome(payload={"lead_unit": lead, "co_units": added, "rule": rule, "clock": clock})
+    payload = {"lead_unit": lead, "co_units": added, "rule": rule, "clock": clock}
+    return Outcome(payload=payload | corrected)
 
 
 def acknowledge(ctx: Ctx, cmd: s.ActionIn) -> Outcome:

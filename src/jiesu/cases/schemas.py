@@ -53,11 +53,15 @@ class OptionalReasonIn(ActionIn):
 
 class AnswerIn(ActionIn):
     text: str = Field(min_length=1, max_length=10000)
+    article_id: int | None = Field(None, ge=1, description="knowledge-base article answered from")
 
 
 class DispatchIn(ActionIn):
     lead_unit: str | None = Field(None, max_length=32, description="empty: use routing rules")
     co_units: list[str] = Field(default_factory=list, max_length=20)
+    # The dispatcher confirms or corrects what intake (and triage) proposed.
+    category: str | None = Field(None, max_length=32)
+    urgency: Urgency | None = None
 
 
 class ReassignIn(ActionIn):

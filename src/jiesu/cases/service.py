@@ -6,6 +6,7 @@ event row, and commit once through the unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from jiesu.cases.workflow import (
 )
 from jiesu.clock import Clock
 from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.notify.outbox import service as outbox
 from jiesu.units.models import Category, Unit
 from jiesu.uow import UnitOfWork
 
@@ -70,7 +72,10 @@ def register_case(
     cmd: RegisterIn,
     *,
     triage: dict[str, object] | None = None,
+    before_commit: Callable[[Session, Case], None] | None = None,
 ) -> Case:
+    """Record a new case. `before_commit` lets a channel add its own rows for the new case
+    (an idempotency key, an Open311 token) in the same transaction."""
     session = uow.session
     try:
         decide(None, Action.REGISTER, actor.role, Facts())
@@ -109,6 +114,10 @@ def register_case(
     session.add(case)
     session.flush()
     _event(session, case, actor, Action.REGISTER, None, now, "", {"channel": cmd.channel})
+    outbox.enqueue_registered(session, case, now)
+    if before_commit is not None:
+        before_commit(session, case)
+    uow.on_commit(outbox.kick)
     uow.commit()
     return case
 
@@ -189,6 +198,9 @@ def act(
     case.status = to_status.value
     case.updated_at = now
     _event(session, case, actor, action, from_status.value, now, outcome.reason, outcome.payload)
+    if action is Action.REPLY:
+        outbox.enqueue_replied(session, case, now)
+        uow.on_commit(outbox.kick)
     uow.commit()
     return case
 

@@ -5,12 +5,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from jiesu.cases import queries, service
+from jiesu.cases.models import Case
 from jiesu.cases.schemas import ACTION_SCHEMAS, ActionIn, CaseOut, CasePage, EventOut, RegisterIn
 from jiesu.cases.workflow import Action, Role, Status
 from jiesu.errors import InvalidInput
+from jiesu.intake import idempotency
+from jiesu.triage.service import proposal_record
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -19,9 +22,42 @@ CaseId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> CaseOut:
-    case = service.register_case(uow, clock, actor, body)
-    return queries.case_out(uow.session, actor, case, clock.now())
+def register(
+    body: RegisterIn,
+    uow: UowDep,
+    clock: ClockDep,
+    actor: CurrentActor,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CaseOut:
+    def create(claim: idempotency.Claim | None = None) -> Case:
+        # The triage proposal is stored next to what the agent chose, so its accuracy in real
+        # use can be reported (`jiesu model report`).
+        proposal = proposal_record(
+            uow.session,
+            clock.now(),
+            text=body.text,
+            address=body.address or None,
+            lat=body.lat,
+            lon=body.lon,
+        )
+        return service.register_case(uow, clock, actor, body, triage=proposal, before_commit=claim)
+
+    if idempotency_key is None:
+        case = create()
+        return queries.case_out(uow.session, actor, case, clock.now())
+    # A retry with the same key and body answers with the first result (DESIGN §9).
+    outcome = idempotency.create_once(
+        uow,
+        clock,
+        scope=actor.username,
+        key=idempotency.check_key(idempotency_key),
+        payload_hash=idempotency.body_hash(body.model_dump(mode="json")),
+        create=create,
+    )
+    response.status_code = outcome.status
+    response.headers["Idempotent-Replayed"] = "true" if outcome.replayed else "false"
+    return queries.get_case(uow.session, actor, outcome.case_id, clock.now())
 
 
 @router.get("", response_model=CasePage)

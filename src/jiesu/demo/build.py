@@ -24,6 +24,8 @@ from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory, normalise_url
 from jiesu.demo import texts
 from jiesu.errors import DomainError
+from jiesu.knowledge.models import Article
+from jiesu.knowledge.service import load_seed
 from jiesu.migrate import upgrade
 from jiesu.settings import get_settings
 from jiesu.units.models import Category, Unit
@@ -54,6 +56,9 @@ class DemoCity:
         self.streets = sorted(self.street_names)
         cats = {c.code: c for c in session.scalars(select(Category))}
         self.leaves = sorted(code for code, c in cats.items() if c.level == 3)
+        self.articles = session.execute(
+            select(Article.id, Article.title, Article.body).where(Article.active.is_(True))
+        ).all()
         self.paths = {}
         for code in self.leaves:
             path: list[str] = []
@@ -84,25 +89,7 @@ class DemoCity:
         street = rng.choice(self.streets)
         self.clock.set(created)
         if rng.random() < INQUIRY_SHARE:
-            with self.new_uow() as uow:
-                case = register_case(
-                    uow,
-                    self.clock,
-                    AGENT,
-                    s.RegisterIn(
-                        text=texts.inquiry_text(rng),
-                        request_type="inquiry",
-                        channel="phone",
-                        citizen=s.CitizenIn(name=name, phone=phone),
-                    ),
-                )
-            self._do(
-                created + timedelta(minutes=3),
-                AGENT,
-                case.id,
-                Action.ANSWER,
-                s.AnswerIn(text="已按知识库答复市民。"),
-            )
+            self._inquiry(created, name, phone)
             return
         category = rng.choice(self.leaves)
         kind = rng.choices(["complaint", "help", "report", "suggestion"], [60, 25, 10, 5])[0]
@@ -138,6 +125,24 @@ class DemoCity:
         recent_open.append(cid)
         del recent_open[:-50]
         self._lifecycle(cid, t)
+
+    def _inquiry(self, created: datetime, name: str, phone: str) -> None:
+        # A consultation answered at once from the knowledge base (直接办结).
+        article_id, title, body = self.rng.choice(self.articles)
+        with self.new_uow() as uow:
+            case = register_case(
+                uow,
+                self.clock,
+                AGENT,
+                s.RegisterIn(
+                    text=f"来电咨询{title}。",
+                    request_type="inquiry",
+                    channel="phone",
+                    citizen=s.CitizenIn(name=name, phone=phone),
+                ),
+            )
+        answer = s.AnswerIn(text=body[:500], article_id=article_id)
+        self._do(created + timedelta(minutes=3), AGENT, case.id, Action.ANSWER, answer)
 
     def _lifecycle(self, cid: int, t: datetime) -> None:
         rng = self.rng
@@ -293,6 +298,7 @@ def build_demo(url: str, *, cases: int, days: int, seed: int, now: datetime | No
     with UnitOfWork(factory) as uow:
         bootstrap(uow.session)
         create_demo_users(uow.session, now)
+        load_seed(uow.session, now)  # the knowledge base agents answer consultations from
         uow.commit()
     rng = random.Random(seed)
     city = DemoCity(lambda: UnitOfWork(factory), rng, now)

@@ -34,18 +34,6 @@ COMPOUNDS = [
 ]
 ROADS = ["建国路", "学院路", "长安街", "朝阳路", "京顺路", "西三环", "南四环", "阜成路", "广渠路"]
 SCHOOLS = ["实验小学", "第二中学", "幼儿园", "职业学校"]
-CONSULT_TOPICS = [
-    "如何办理居住证",
-    "公积金提取需要什么材料",
-    "新生儿医保怎么参保",
-    "养老金如何认证",
-    "小客车指标摇号时间",
-    "社保转移流程",
-    "不动产登记预约方式",
-    "护照办理地点",
-    "老年卡如何申领",
-    "取暖补贴发放时间",
-]
 DETAILS = [
     "已经持续一个多月了",
     "多次向物业反映未解决",
@@ -85,7 +73,3 @@ def complaint_text(rng: random.Random, category_path: list[str], street_name: st
     opener = rng.choice(["来电反映", "市民反映", "来电人称", "诉求人反映"])
     ask = rng.choice(["希望尽快解决", "要求相关部门处理", "请相关部门核实", "希望给予答复"])
     return f"{opener}{where}存在{leaf}问题，{rng.choice(DETAILS)}，{ask}。"
-
-
-def inquiry_text(rng: random.Random) -> str:
-    return f"来电咨询{rng.choice(CONSULT_TOPICS)}。"

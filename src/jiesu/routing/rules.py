@@ -25,6 +25,14 @@ class Decision:
     rule_id: int
     explanation: str
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lead_unit": self.lead_unit,
+            "co_units": list(self.co_units),
+            "rule_id": self.rule_id,
+            "rule": self.explanation,
+        }
+
 
 def _specificity(rule: Rule) -> tuple[int, int]:
     return (len(rule.category_prefix), len(rule.area_code))

@@ -86,6 +86,28 @@ def _load_labelled(
     return texts, labels
 
 
+def _from_db(label: str) -> tuple[list[str], list[str]]:
+    levels = {"category_level1": 1, "category_level2": 2, "category_level3": 3}
+    if label not in levels:
+        raise _fail(f"--label must be one of {', '.join(levels)}")
+    from jiesu.db import make_engine, make_session_factory
+    from jiesu.settings import get_settings
+    from jiesu.triage.report import training_rows
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            texts, labels = training_rows(session, levels[label])
+    finally:
+        engine.dispose()
+    if len(set(labels)) < 2:
+        raise _fail(
+            f"the database has {len(texts)} settled cases in {len(set(labels))} "
+            "categories; at least two categories are needed to train"
+        )
+    return texts, labels
+
+
 def _load(model_dir: Path) -> TextModel:
     try:
         return load_model(model_dir)
@@ -95,15 +117,34 @@ def _load(model_dir: Path) -> TextModel:
 
 @model_app.command()
 def train(
-    inputs: Inputs,
-    text_columns: TextColumns,
-    label_column: LabelColumn,
     out: Annotated[Path, typer.Option("--out", help="model directory to write")],
+    inputs: Annotated[
+        list[Path] | None, typer.Option("--input", help="UTF-8 CSV file (repeatable)")
+    ] = None,
+    text_columns: Annotated[
+        list[str] | None,
+        typer.Option("--text-column", help="text column (repeatable; joined with newline)"),
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option("--label-column", help="column with the category")
+    ] = None,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="train on the database's own settled cases")
+    ] = False,
+    label: Annotated[
+        str, typer.Option(help="with --from-db: category_level1|category_level2|category_level3")
+    ] = "category_level1",
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     holdout: Annotated[float, typer.Option(help="share of rows kept out to measure")] = 0.1,
 ) -> None:
-    """Train a category model from labelled CSV rows and write it with its metrics and card."""
-    texts, labels = _load_labelled(inputs, text_columns, label_column)
+    """Train a category model from labelled CSV rows (or the database) and write it with its
+    metrics and model card."""
+    if from_db:
+        texts, labels = _from_db(label)
+    else:
+        if not inputs or not text_columns or not label_column:
+            raise _fail("give --input, --text-column and --label-column, or --from-db")
+        texts, labels = _load_labelled(inputs, text_columns, label_column)
     try:
         metrics = None
         if 0 < holdout < 1 and len(texts) >= 50:
@@ -181,3 +222,33 @@ def use(directory: Annotated[Path, typer.Argument(help="model directory to make 
     if old.exists():
         shutil.rmtree(old)
     typer.echo(f"live model: {target} ({load_model(target).version})")
+
+
+@model_app.command()
+def report(
+    since: Annotated[
+        str | None, typer.Option(help="only cases registered on or after YYYY-MM-DD")
+    ] = None,
+) -> None:
+    """Agreement of stored triage proposals with the final decisions, by month and category,
+    as one JSON object."""
+    from datetime import date, datetime, time
+
+    from jiesu.db import make_engine, make_session_factory
+    from jiesu.settings import get_settings
+    from jiesu.triage.report import agreement_report
+
+    settings = get_settings()
+    start = None
+    if since:
+        try:
+            start = datetime.combine(date.fromisoformat(since), time(), tzinfo=settings.tz)
+        except ValueError as e:
+            raise _fail(f"--since: {e}; write it as YYYY-MM-DD") from e
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            result = agreement_report(session, settings.tz, start)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))

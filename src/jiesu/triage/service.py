@@ -1,0 +1,121 @@
+"""Triage against the database: the taxonomy, routing rules and recent cases feed the pure
+engine; the live model is loaded once and reloaded when `jiesu model use` swaps it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from jiesu.cases.models import Case
+from jiesu.routing.rules import Decision, route
+from jiesu.routing.service import load_rules
+from jiesu.triage import live_model_dir
+from jiesu.triage.classifier import TextModel
+from jiesu.triage.duplicates import DupCandidate
+from jiesu.triage.engine import CategoryInfo, Proposal, Triage
+from jiesu.triage.model_store import ModelLoadError, load_model
+from jiesu.triage.places import find_place
+from jiesu.units.models import Category
+
+log = logging.getLogger(__name__)
+DUP_WINDOW = timedelta(days=30)
+DUP_LIMIT = 300
+CATEGORY_TTL = timedelta(minutes=5)
+
+
+class _Live:
+    """The process's live model and taxonomy, refreshed when they change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: TextModel | None = None
+        self._model_stamp: tuple[str, float] | None = None
+        self._categories: list[CategoryInfo] = []
+        self._categories_at: datetime | None = None
+
+    def model(self) -> TextModel | None:
+        directory = live_model_dir()
+        manifest = directory / "manifest.json"
+        stamp = (str(directory), manifest.stat().st_mtime) if manifest.exists() else None
+        with self._lock:
+            if stamp != self._model_stamp:
+                self._model = _load(directory) if stamp else None
+                self._model_stamp = stamp
+            return self._model
+
+    def categories(self, session: Session, now: datetime) -> list[CategoryInfo]:
+        with self._lock:
+            fresh = self._categories_at is not None and now - self._categories_at < CATEGORY_TTL
+            if not fresh or not self._categories:
+                rows = session.execute(
+                    select(
+                        Category.code, Category.name, Category.level, Category.parent_code
+                    ).where(Category.active.is_(True))
+                ).all()
+                self._categories = [CategoryInfo(*r) for r in rows]
+                self._categories_at = now
+            return self._categories
+
+
+def _load(directory: Path) -> TextModel | None:
+    try:
+        return load_model(directory)
+    except ModelLoadError as exc:
+        # A broken live model must not stop intake: keyword proposals still work.
+        log.error("live triage model not loaded: %s", exc)
+        return None
+
+
+LIVE = _Live()
+
+
+def _candidates(
+    session: Session, street: str | None, district: str | None, now: datetime
+) -> list[DupCandidate]:
+    stmt = select(Case.id, Case.text, Case.street, Case.created_at, Case.status).where(
+        Case.created_at >= now - DUP_WINDOW,
+        Case.status.not_in(("merged", "terminated", "answered")),
+    )
+    if street:
+        stmt = stmt.where(or_(Case.street == street, Case.street.is_(None)))
+    elif district:
+        stmt = stmt.where(Case.district == district)
+    rows = session.execute(stmt.order_by(Case.created_at.desc()).limit(DUP_LIMIT)).all()
+    return [DupCandidate(*r) for r in rows]
+
+
+def propose(
+    session: Session,
+    now: datetime,
+    text: str,
+    address: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    datum: str = "wgs84",
+) -> Proposal:
+    rules = load_rules(session, now)
+
+    def routing(category: str, district: str | None, street: str | None) -> Decision | None:
+        return route(rules, category, district, street)
+
+    place = find_place(address) if address else find_place(text)
+    engine = Triage(LIVE.model(), LIVE.categories(session, now), routing)
+    candidates = _candidates(session, place.street_code, place.district_code, now)
+    return engine.propose(text, address, lat, lon, candidates, datum=datum)
+
+
+def proposal_record(session: Session, now: datetime, **fields: Any) -> dict[str, Any] | None:
+    """The proposal to store on a new case, or None if triage failed: it never blocks intake."""
+    try:
+        proposal = propose(session, now, **fields).to_dict()
+    except Exception:
+        log.exception("triage failed; the case is registered without a proposal")
+        return None
+    proposal["proposed_at"] = now.isoformat()
+    return proposal
