@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,15 +10,16 @@ import typer
 
 from jiesu.analytics.cli import analytics_app
 from jiesu.assessment.cli import assess_app, report_app
+from jiesu.audit.cli import audit_app
 from jiesu.clock import SystemClock
-from jiesu.db import make_engine, make_session_factory
 from jiesu.demo.generate import generate_command
 from jiesu.errors import DomainError
 from jiesu.importers.cli import import_app
 from jiesu.knowledge.cli import knowledge_app
 from jiesu.open311.cli import open311_app
 from jiesu.settings import get_settings
-from jiesu.uow import UnitOfWork
+from jiesu.triage.cli import model_app
+from jiesu.uow import configured_uow
 
 app = typer.Typer(no_args_is_help=True, help="jiesu: the citizen-request hotline platform.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema and data.")
@@ -37,23 +36,9 @@ app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(assess_app, name="assess")
 app.add_typer(report_app, name="report")
+app.add_typer(audit_app, name="audit")
 
-try:
-    from jiesu.triage.cli import model_app
-except ImportError:  # pragma: no cover - triage is part of the package
-    pass
-else:
-    app.add_typer(model_app, name="model", help="Triage models: train, evaluate, predict, use.")
-
-
-@contextmanager
-def _uow() -> Iterator[UnitOfWork]:
-    engine = make_engine(get_settings().database_url)
-    try:
-        with UnitOfWork(make_session_factory(engine)) as uow:
-            yield uow
-    finally:
-        engine.dispose()
+app.add_typer(model_app, name="model", help="Triage models: train, evaluate, predict, use.")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -83,7 +68,7 @@ def org_load() -> None:
     """Load the shipped Beijing units, taxonomy, time-limit policy, calendar and routing rules."""
     from jiesu.bootstrap import bootstrap
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         loaded = bootstrap(uow.session)
         uow.commit()
     typer.echo(f"{loaded.units} units, {loaded.categories} categories loaded")
@@ -99,7 +84,7 @@ def org_import_categories(path: Path) -> None:
         rows = parse_categories_csv(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, CatalogError) as exc:
         raise _fail(f"{path}: {exc}") from exc
-    with _uow() as uow:
+    with configured_uow() as uow:
         n = upsert_categories(uow.session, rows)
         uow.commit()
     typer.echo(f"{n} categories imported")
@@ -115,7 +100,7 @@ def org_import_units(path: Path) -> None:
         rows = parse_units_csv(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, CatalogError) as exc:
         raise _fail(f"{path}: {exc}") from exc
-    with _uow() as uow:
+    with configured_uow() as uow:
         n = upsert_units(uow.session, rows)
         uow.commit()
     typer.echo(f"{n} units imported")
@@ -132,7 +117,7 @@ def users_create(
 ) -> None:
     from jiesu.auth.service import create_user
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         try:
             create_user(
                 uow.session,
@@ -153,7 +138,7 @@ def jobs_scan() -> None:
     """Record reminders before due and overdue marks after; running it twice changes nothing."""
     from jiesu.sla.scheduled import scan
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         result = scan(uow, SystemClock())
     typer.echo(f"{result.reminders} reminders, {result.overdue} overdue recorded")
 
@@ -163,7 +148,7 @@ def jobs_notify() -> None:
     """Send pending notifications (SMS, e-mail); failures are retried later with backoff."""
     from jiesu.notify.scheduled import run_notify
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         result = run_notify(uow, SystemClock(), get_settings())
     typer.echo(f"{result.sent} sent, {result.retry} to retry, {result.failed} failed")
 

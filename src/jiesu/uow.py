@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -57,3 +58,18 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+@contextmanager
+def configured_uow() -> Iterator[UnitOfWork]:
+    """A unit of work on the configured database (JIESU_DATABASE_URL), for commands and jobs;
+    the engine is disposed when the block ends."""
+    from jiesu.db import make_engine, make_session_factory
+    from jiesu.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            yield uow
+    finally:
+        engine.dispose()

@@ -10,10 +10,9 @@ import typer
 
 from jiesu.cases.schemas import Channel, RequestType
 from jiesu.clock import SystemClock
-from jiesu.db import make_engine, make_session_factory
 from jiesu.importers.common import ImportReport, RowError
 from jiesu.settings import get_settings
-from jiesu.uow import UnitOfWork
+from jiesu.uow import configured_uow
 
 import_app = typer.Typer(no_args_is_help=True, help="Import history: NYC 311, message boards.")
 SHOWN = 20  # bad rows printed; --bad-rows FILE writes them all
@@ -51,14 +50,11 @@ def nyc311(path: Path, bad_rows: BadRowsOpt = None) -> None:
     """Import an NYC Open Data 311 CSV (agencies become NYC-<AGENCY> units)."""
     from jiesu.importers.nyc311 import import_nyc311
 
-    engine = make_engine(get_settings().database_url)
     try:
-        with UnitOfWork(make_session_factory(engine)) as uow:
+        with configured_uow() as uow:
             report = import_nyc311(uow, SystemClock(), path)
     except RowError as exc:
         raise _fail(str(exc)) from exc
-    finally:
-        engine.dispose()
     _report(report, bad_rows)
 
 
@@ -109,9 +105,8 @@ def messages(
         reply=reply_column,
         reply_time=reply_time_column,
     )
-    engine = make_engine(settings.database_url)
     try:
-        with UnitOfWork(make_session_factory(engine)) as uow:
+        with configured_uow() as uow:
             report = import_messages(
                 uow,
                 SystemClock(),
@@ -126,6 +121,4 @@ def messages(
             )
     except RowError as exc:
         raise _fail(str(exc)) from exc
-    finally:
-        engine.dispose()
     _report(report, bad_rows)

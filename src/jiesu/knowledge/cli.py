@@ -5,9 +5,7 @@ from __future__ import annotations
 import typer
 
 from jiesu.clock import SystemClock
-from jiesu.db import make_engine, make_session_factory
-from jiesu.settings import get_settings
-from jiesu.uow import UnitOfWork
+from jiesu.uow import configured_uow
 
 knowledge_app = typer.Typer(no_args_is_help=True, help="Knowledge base for agent intake.")
 
@@ -17,11 +15,7 @@ def load() -> None:
     """Add the shipped articles (居住证, 公积金提取, 医保参保 …); running it again adds nothing."""
     from jiesu.knowledge.service import load_seed
 
-    engine = make_engine(get_settings().database_url)
-    try:
-        with UnitOfWork(make_session_factory(engine)) as uow:
-            added = load_seed(uow.session, SystemClock().now())
-            uow.commit()
-    finally:
-        engine.dispose()
+    with configured_uow() as uow:
+        added = load_seed(uow.session, SystemClock().now())
+        uow.commit()
     typer.echo(f"{added} articles added")

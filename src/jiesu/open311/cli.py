@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from jiesu.clock import SystemClock
-from jiesu.db import make_engine, make_session_factory
 from jiesu.errors import DomainError
-from jiesu.settings import get_settings
-from jiesu.uow import UnitOfWork
+from jiesu.uow import configured_uow
 
 open311_app = typer.Typer(no_args_is_help=True, help="Open311 GeoReport v2: client api_keys.")
 key_app = typer.Typer(no_args_is_help=True, help="Issue, revoke and list api_keys.")
 open311_app.add_typer(key_app, name="key")
 
 Client = Annotated[str, typer.Option("--client", help="the client application's name")]
-
-
-@contextmanager
-def _uow() -> Iterator[UnitOfWork]:
-    engine = make_engine(get_settings().database_url)
-    try:
-        with UnitOfWork(make_session_factory(engine)) as uow:
-            yield uow
-    finally:
-        engine.dispose()
 
 
 def _fail(exc: DomainError) -> typer.Exit:
@@ -41,7 +27,7 @@ def key_create(client: Client) -> None:
     """Issue a key; it is printed as the last line, and this is the only time it is shown."""
     from jiesu.open311.keys import create_key
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         try:
             key = create_key(uow.session, client, SystemClock().now())
         except DomainError as exc:
@@ -55,7 +41,7 @@ def key_create(client: Client) -> None:
 def key_revoke(client: Client) -> None:
     from jiesu.open311.keys import revoke_key
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         try:
             revoke_key(uow.session, client, SystemClock().now())
         except DomainError as exc:
@@ -69,7 +55,7 @@ def key_list() -> None:
     """Clients and whether their key is live (keys themselves are never shown)."""
     from jiesu.open311.keys import list_clients
 
-    with _uow() as uow:
+    with configured_uow() as uow:
         rows = list_clients(uow.session)
     for r in rows:
         state = "active" if r.active else f"revoked {r.revoked_at:%Y-%m-%d %H:%M}Z"
