@@ -1,0 +1,111 @@
+"""七有五性: a month's volume and the three assessment rates per livelihood dimension.
+
+Every category carries its dimension (category.livelihood_dimension, inherited from its level-1
+parent). Volume counts the month's cases (merged duplicates left out); the rates are taken over
+the month's assessed cases exactly as assessment defines them (docs/assessment.md): response =
+responded / assessed, resolution = resolved "yes" / assessed, satisfaction = (satisfied +
+0.6 × basically) / assessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jiesu.analytics.catalogue import render
+from jiesu.analytics.engines import DuckDBEngine
+from jiesu.analytics.lake import check_month, has_table, table_glob
+from jiesu.errors import NotFound
+from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS
+
+UNMAPPED = "未归类"
+# The order the city reports them in: the seven 有 first, then the five 性.
+DIMENSIONS = (
+    "幼有所育",
+    "学有所教",
+    "劳有所得",
+    "病有所医",
+    "老有所养",
+    "住有所居",
+    "弱有所扶",
+    "便利性",
+    "宜居性",
+    "多样性",
+    "公正性",
+    "安全性",
+)
+assert set(DIMENSIONS) == LIVELIHOOD_DIMENSIONS
+BASICALLY = 0.6
+
+
+def dimension_of(category: str | None, dimensions: Mapping[str, str]) -> str:
+    """The dimension of a category code, walking up its prefix (a level-3 code 010101 falls back
+    to 0101, then 01) as the taxonomy's codes nest."""
+    code = category or ""
+    while code:
+        dim = dimensions.get(code)
+        if dim:
+            return dim
+        code = code[:-2]
+    return UNMAPPED
+
+
+def livelihood_month(lake: Path, month: str, dimensions: Mapping[str, str]) -> dict[str, Any]:
+    check_month(month)
+    if not has_table(lake, "cases"):
+        raise NotFound("the analytics lake is empty; run `jiesu analytics refresh`")
+    engine = DuckDBEngine(lake)
+    try:
+        glob = table_glob(lake, "cases").replace("'", "''")
+        volume = engine.query(
+            f"""SELECT category, count(*) AS cases
+                FROM read_parquet('{glob}', hive_partitioning = true,
+                                  hive_types = {{'month': VARCHAR}})
+                WHERE month = '{month}' AND master_case_id IS NULL
+                GROUP BY category"""
+        )
+        assessed = engine.query(
+            f"""SELECT category, count(*) AS assessed,
+                       sum(CASE WHEN responded THEN 1 ELSE 0 END) AS responded,
+                       sum(CASE WHEN resolved = 'yes' THEN 1 ELSE 0 END) AS resolved,
+                       sum(CASE WHEN satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied,
+                       sum(CASE WHEN satisfaction = 'basically' THEN 1 ELSE 0 END) AS basically
+                FROM ({render("assessed_cases", month)}) a GROUP BY category"""
+        )
+    finally:
+        engine.close()
+    order = [*DIMENSIONS, UNMAPPED]
+    totals: dict[str, dict[str, float]] = {
+        d: dict.fromkeys(
+            ("cases", "assessed", "responded", "resolved", "satisfied", "basically"), 0
+        )
+        for d in order
+    }
+    for row in volume:
+        totals[dimension_of(row["category"], dimensions)]["cases"] += int(row["cases"])
+    for row in assessed:
+        t = totals[dimension_of(row["category"], dimensions)]
+        for key in ("assessed", "responded", "resolved", "satisfied", "basically"):
+            t[key] += int(row[key] or 0)
+    all_cases = sum(t["cases"] for t in totals.values()) or 1
+    rows = []
+    for dim in order:
+        t = totals[dim]
+        if dim == UNMAPPED and not t["cases"]:
+            continue
+        n = t["assessed"]
+        rows.append(
+            {
+                "dimension": dim,
+                "cases": int(t["cases"]),
+                "share": round(t["cases"] / all_cases, 4),
+                "assessed": int(n),
+                "response_rate": round(t["responded"] / n, 4) if n else None,
+                "resolution_rate": round(t["resolved"] / n, 4) if n else None,
+                "satisfaction_rate": (
+                    round((t["satisfied"] + BASICALLY * t["basically"]) / n, 4) if n else None
+                ),
+            }
+        )
+    return {"month": month, "dimensions": rows}
