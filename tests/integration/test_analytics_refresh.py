@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
 
 from jiesu.analytics.engines import DuckDBEngine
-from jiesu.analytics.export import refresh
+from jiesu.analytics.export import GAP_MARGIN, refresh
 from jiesu.analytics.lake import LakeState, part_name
 from jiesu.clock import FixedClock
 from tests.conftest import Database
+from jiesu.cases.models import Callback
+from jiesu.cases.service import act
+from jiesu.cases.workflow import Action
+from jiesu.uow import UnitOfWork
 from tests.helpers import CALLBACK, TZ, do, register, to_replied
 
 
@@ -35,7 +42,7 @@ def test_refresh_is_incremental_and_idempotent(
     to_replied(db, clock, first)
     assert "cases 1, events 5" in run(db, clock, lake)
     assert count(lake, "cases") == 1 and count(lake, "events") == 5
-    assert (lake / "events" / "month=2026-10" / part_name(1)).exists()
+    assert (lake / "events" / "month=2026-10" / part_name(1, generation=1)).exists()
     # Nothing new: a second run exports nothing and leaves the files as they were.
     files = sorted(p.name for p in lake.rglob("part-*.parquet"))
     assert "nothing new" in run(db, clock, lake)
@@ -75,3 +82,119 @@ def test_a_crash_mid_refresh_is_repaired(db: Database, clock: FixedClock, tmp_pa
     assert "orphan files removed" in out
     assert count(lake, "events") == 5  # every event exactly once
     assert not list(lake.rglob(".tmp-*"))
+
+
+def called_back(db: Database, clock: FixedClock, case_id: int, satisfaction: str) -> None:
+    do(
+        db,
+        clock,
+        CALLBACK,
+        case_id,
+        "callback",
+        contacted=True,
+        resolved="yes",
+        satisfaction=satisfaction,
+    )
+
+
+def assessed(lake: Path) -> dict[int, str]:
+    engine = DuckDBEngine(lake)
+    try:
+        rows = engine.query("SELECT case_id, satisfaction FROM assessed WHERE NOT excluded")
+    finally:
+        engine.close()
+    return {int(r["case_id"]): str(r["satisfaction"]) for r in rows}
+
+
+class HeldUnitOfWork(UnitOfWork):
+    """A transaction that takes its ids now (flush) but commits only when released, as a slow
+    request on PostgreSQL does."""
+
+    def commit(self) -> None:
+        self.session.flush()
+
+    def release(self) -> None:
+        UnitOfWork.commit(self)
+
+
+def test_a_late_commit_below_the_watermark_is_exported(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    if db.backend == "sqlite":
+        pytest.skip("SQLite serialises writers: its ids always commit in order")
+    lake = tmp_path / "lake"
+    slow, fast = register(db, clock).id, register(db, clock).id
+    to_replied(db, clock, slow)
+    to_replied(db, clock, fast)
+    held = HeldUnitOfWork(db.factory)
+    with held:
+        body = {"contacted": True, "resolved": "yes", "satisfaction": "basically"}
+        schema = __import__("jiesu.cases.schemas", fromlist=["x"]).ACTION_SCHEMAS["callback"]
+        act(held, clock, CALLBACK, slow, Action.CALLBACK, schema.model_validate(body), TZ)
+        called_back(db, clock, fast, "satisfied")  # a higher id, committed first
+        run(db, clock, lake)
+        assert assessed(lake) == {fast: "satisfied"}
+        held.release()
+    out = run(db, clock, lake)
+    assert "callbacks 1" in out
+    assert assessed(lake) == {fast: "satisfied", slow: "basically"}
+    assert count(lake, "callbacks") == 2 and count(lake, "events") == 12
+    assert "nothing new" in run(db, clock, lake)
+
+
+def test_a_gap_is_filled_once_and_forgotten_after_the_margin(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    # Portable stand-in for an uncommitted row: hide a committed callback, then put it back.
+    lake = tmp_path / "lake"
+    ids = [register(db, clock).id for _ in range(3)]
+    for case_id in ids:
+        to_replied(db, clock, case_id)
+        called_back(db, clock, case_id, "satisfied")
+    table = Callback.__table__
+    with db.engine.begin() as conn:
+        hidden = conn.execute(sa.select(table).where(table.c.case_id == ids[1])).one()._asdict()
+        conn.execute(table.delete().where(table.c.id == hidden["id"]))
+    run(db, clock, lake)
+    assert set(assessed(lake)) == {ids[0], ids[2]}
+    assert list(LakeState.load(lake).watermarks["gaps"]["callbacks"]) == [str(hidden["id"])]
+    with db.engine.begin() as conn:
+        conn.execute(table.insert().values(**hidden))
+    assert "callbacks 1" in run(db, clock, lake)
+    assert set(assessed(lake)) == set(ids) and count(lake, "callbacks") == 3
+    assert "nothing new" in run(db, clock, lake)  # filled once, never again
+    # A gap that never fills (a rolled-back insert) is dropped after the margin.
+    with db.engine.begin() as conn:
+        conn.execute(table.delete().where(table.c.id == hidden["id"]))
+        hidden["id"] += 10
+        conn.execute(table.insert().values(**hidden))
+    run(db, clock, lake)
+    skipped = {str(i) for i in range(len(ids) + 1, hidden["id"])}  # the ids jumped over
+    assert set(LakeState.load(lake).watermarks["gaps"]["callbacks"]) == skipped
+    clock.advance(GAP_MARGIN + timedelta(minutes=1))
+    run(db, clock, lake)
+    assert LakeState.load(lake).watermarks["gaps"]["callbacks"] == {}
+    assert count(lake, "callbacks") == 4  # the moved row is a new callback: 4 parts' rows
+
+
+def test_a_later_exclusion_rewrites_only_the_months_it_touches(
+    db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    kept, dropped = register(db, clock).id, register(db, clock).id
+    for case_id in (kept, dropped):
+        to_replied(db, clock, case_id)
+        called_back(db, clock, case_id, "satisfied")
+    run(db, clock, lake)
+    october = lake / "assessed" / "month=2026-10" / "data.parquet"
+    before = october.stat().st_mtime_ns
+    assert set(assessed(lake)) == {kept, dropped}
+    assert "nothing new" in run(db, clock, lake)
+    assert october.stat().st_mtime_ns == before  # nothing changed, nothing rewritten
+    clock.advance(timedelta(days=40))
+    from tests.helpers import DISPATCHER, handler
+
+    do(db, clock, handler(), dropped, "request_exclusion", reason="恶意诉求")
+    do(db, clock, DISPATCHER, dropped, "approve_exclusion", reason="核实属实")
+    assert "exclusions 1" in run(db, clock, lake)
+    assert set(assessed(lake)) == {kept}

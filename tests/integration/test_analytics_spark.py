@@ -22,14 +22,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("lake") / "lake"
-    generate(8_000, out, end=date(2026, 10, 31), months=3, seed=7)
+    generate(8_000, out, end=date(2026, 10, 31), months=3, seed=7, workers=1)
     return out
 
 
-@pytest.fixture(scope="module")
+# One SparkSession for the whole test session: starting the JVM is most of the cost.
+@pytest.fixture(scope="session")
 def spark_engine(lake: Path) -> Iterator[Any]:
     pytest.importorskip("pyspark")
     from jiesu.analytics.spark import SparkEngine, stop_spark

@@ -68,6 +68,10 @@ class DuckDBEngine:
         rows: list[dict[str, Any]] = table.to_pylist()
         return rows
 
+    def arrow(self, sql: str) -> Any:
+        """The result as a pyarrow Table (export writes it straight back to Parquet)."""
+        return self.con.sql(sql).to_arrow_table()
+
     def close(self) -> None:
         self.con.close()
 

@@ -3,6 +3,13 @@
 Append-only tables (events, callbacks) move by id watermark; cases move by updated_at, each
 changed case replacing its old row in its month's file. Re-running after a success exports
 nothing; re-running after a crash repeats only the unfinished step (see lake.py).
+
+Ids do not commit in order on PostgreSQL: a transaction may hold id 100 while id 101 commits
+and is exported. So every id skipped below the watermark is remembered as a gap, looked for
+again at each refresh and exported when it shows up (in a new part: rows are keyed by id and a
+gap is only ever filled once). A gap still empty after GAP_MARGIN is a rolled-back insert and is
+forgotten. Last, the assessed table is rebuilt for every month whose callbacks or exclusions
+changed (analytics/assessed.py).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from jiesu.analytics.assessed import build_assessed, callback_months
 from jiesu.analytics.lake import (
     SCHEMAS,
     LakeState,
@@ -37,6 +45,13 @@ CHUNK = 50_000
 # A transaction that started before the last refresh may commit a case with an older
 # updated_at afterwards; re-reading this much history catches it (the merge is idempotent).
 CASE_OVERLAP = timedelta(minutes=10)
+# No transaction of ours stays open this long: a gap older than this was a rollback.
+GAP_MARGIN = timedelta(hours=1)
+# A hole wider than this is a sequence jump (setval, a crash's lost cache), not transactions
+# in flight: only its first ids are watched.
+MAX_GAP_SPAN = 1_000
+GAP_BATCH = 1_000
+MERGE_BATCH = 500_000
 
 
 @dataclass
@@ -54,15 +69,17 @@ class RefreshResult:
 def refresh(session: Session, lake: Path, tz: ZoneInfo, now: datetime) -> RefreshResult:
     state = LakeState.load(lake)
     result = RefreshResult()
+    generation = int(state.watermarks.get("generation", 0))
     for table in ("events", "exclusions", "callbacks"):
         wm_table = "events" if table == "exclusions" else table
         result.orphans_removed += remove_orphans(
-            lake, table, int(state.watermarks.get(wm_table, 0))
+            lake, table, int(state.watermarks.get(wm_table, 0)), generation
         )
-    _refresh_events(session, lake, tz, state, result)
-    _refresh_callbacks(session, lake, tz, state, result)
+    _refresh_events(session, lake, tz, state, result, now)
+    _refresh_callbacks(session, lake, tz, state, result, now)
     _refresh_cases(session, lake, tz, state, result)
     _refresh_reference(session, lake, result)
+    _refresh_assessed(lake, state, result)
     state.refreshed_at = now.isoformat()
     state.save(lake)
     return result
@@ -72,24 +89,86 @@ def _chunks(session: Session, stmt: Any) -> Iterator[Sequence[Row[Any]]]:
     yield from session.execute(stmt.execution_options(yield_per=CHUNK)).partitions(CHUNK)
 
 
+def _new_rows(session: Session, table: Any, state: LakeState) -> Iterator[Sequence[Row[Any]]]:
+    """Rows not exported yet: gaps that have committed since, then ids above the watermark."""
+    t = table.__table__
+    gaps = sorted(int(i) for i in _gaps(state, table.__tablename__))
+    for i in range(0, len(gaps), GAP_BATCH):
+        batch = gaps[i : i + GAP_BATCH]
+        found = session.execute(select(t).where(t.c.id.in_(batch)).order_by(t.c.id)).all()
+        if found:
+            yield found
+    wm = int(state.watermarks.get(_WM[table.__tablename__], 0))
+    yield from _chunks(session, select(t).where(t.c.id > wm).order_by(t.c.id))
+
+
+_WM = {CaseEvent.__tablename__: "events", Callback.__tablename__: "callbacks"}
+
+
+def _gaps(state: LakeState, table: str) -> dict[str, str]:
+    all_gaps: dict[str, dict[str, str]] = state.watermarks.setdefault("gaps", {})
+    return all_gaps.setdefault(_WM[table], {})
+
+
+def _advance(lake: Path, state: LakeState, table: str, ids: list[int], now: datetime) -> None:
+    """After a batch's parts are written: move the watermark past it, note the ids it skipped,
+    strike the gaps it filled, and save the state with the batch's generation."""
+    gaps = _gaps(state, table)
+    wm = int(state.watermarks.get(_WM[table], 0))
+    seen = now.isoformat()
+    for i in ids:
+        gaps.pop(str(i), None)
+    previous = wm
+    for i in ids:
+        if i > previous + 1:
+            for missing in range(previous + 1, min(i, previous + 1 + MAX_GAP_SPAN)):
+                gaps[str(missing)] = seen
+        previous = max(previous, i)
+    state.watermarks[_WM[table]] = max(wm, previous)
+    state.watermarks["generation"] = int(state.watermarks.get("generation", 0)) + 1
+    state.save(lake)
+
+
+def _expire_gaps(state: LakeState, table: str, now: datetime) -> None:
+    gaps = _gaps(state, table)
+    for key, seen in list(gaps.items()):
+        if datetime.fromisoformat(seen) < now - GAP_MARGIN:
+            del gaps[key]
+
+
 def _write_parts(
-    lake: Path, table: str, rows: list[dict[str, Any]], month_key: str, tz: ZoneInfo
-) -> None:
+    lake: Path,
+    state: LakeState,
+    table: str,
+    rows: list[dict[str, Any]],
+    month_key: str,
+    tz: ZoneInfo,
+) -> set[str]:
+    """Write one batch's parts with the next generation; returns the months touched."""
+    generation = int(state.watermarks.get("generation", 0)) + 1
     by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_month[month_of(r[month_key], tz)].append(r)
     for month, items in by_month.items():
-        path = lake / table / f"month={month}" / part_name(items[0]["id"])
+        path = lake / table / f"month={month}" / part_name(items[0]["id"], generation)
         write_atomic(pa.Table.from_pylist(items, schema=SCHEMAS[table]), path)
+    return set(by_month)
+
+
+def _mark_dirty(state: LakeState, months: set[str]) -> None:
+    dirty = set(state.watermarks.get("assessed_dirty", [])) | months
+    state.watermarks["assessed_dirty"] = sorted(dirty)
 
 
 def _refresh_events(
-    session: Session, lake: Path, tz: ZoneInfo, state: LakeState, result: RefreshResult
+    session: Session,
+    lake: Path,
+    tz: ZoneInfo,
+    state: LakeState,
+    result: RefreshResult,
+    now: datetime,
 ) -> None:
-    wm = int(state.watermarks.get("events", 0))
-    t = CaseEvent.__table__
-    stmt = select(t).where(t.c.id > wm).order_by(t.c.id)
-    for chunk in _chunks(session, stmt):
+    for chunk in _new_rows(session, CaseEvent, state):
         rows = []
         exclusions = []
         for r in chunk:
@@ -112,14 +191,19 @@ def _refresh_events(
                 exclusions.append(
                     {"event_id": m["id"], "case_id": m["case_id"], "approved_at": m["at"]}
                 )
-        _write_parts(lake, "events", rows, "at", tz)
+        _write_parts(lake, state, "events", rows, "at", tz)
         if exclusions:
-            path = lake / "exclusions" / part_name(exclusions[0]["event_id"])
+            generation = int(state.watermarks.get("generation", 0)) + 1
+            path = lake / "exclusions" / part_name(exclusions[0]["event_id"], generation)
             write_atomic(pa.Table.from_pylist(exclusions, schema=SCHEMAS["exclusions"]), path)
+            # Every month the excluded cases were called back in must be re-derived.
+            excluded = {e["case_id"] for e in exclusions}
+            called = session.scalars(select(Callback.at).where(Callback.case_id.in_(excluded)))
+            _mark_dirty(state, {month_of(at, tz) for at in called})
         result.rows["events"] += len(rows)
         result.rows["exclusions"] += len(exclusions)
-        state.watermarks["events"] = rows[-1]["id"]
-        state.save(lake)
+        _advance(lake, state, CaseEvent.__tablename__, [r["id"] for r in rows], now)
+    _expire_gaps(state, CaseEvent.__tablename__, now)
 
 
 def _lead_at(history: list[tuple[datetime, str]], at: datetime) -> str | None:
@@ -185,17 +269,35 @@ def _callback_rows(session: Session, chunk: Sequence[Row[Any]]) -> list[dict[str
 
 
 def _refresh_callbacks(
-    session: Session, lake: Path, tz: ZoneInfo, state: LakeState, result: RefreshResult
+    session: Session,
+    lake: Path,
+    tz: ZoneInfo,
+    state: LakeState,
+    result: RefreshResult,
+    now: datetime,
 ) -> None:
-    wm = int(state.watermarks.get("callbacks", 0))
-    t = Callback.__table__
-    stmt = select(t).where(t.c.id > wm).order_by(t.c.id)
-    for chunk in _chunks(session, stmt):
+    for chunk in _new_rows(session, Callback, state):
         rows = _callback_rows(session, chunk)
-        _write_parts(lake, "callbacks", rows, "at", tz)
+        _mark_dirty(state, _write_parts(lake, state, "callbacks", rows, "at", tz))
         result.rows["callbacks"] += len(rows)
-        state.watermarks["callbacks"] = rows[-1]["id"]
-        state.save(lake)
+        _advance(lake, state, Callback.__tablename__, [r["id"] for r in rows], now)
+    _expire_gaps(state, Callback.__tablename__, now)
+
+
+def _refresh_assessed(lake: Path, state: LakeState, result: RefreshResult) -> None:
+    """Re-derive the assessed rows of every month marked dirty (all months, the first time
+    or on a lake written before the assessed table existed)."""
+    dirty = set(state.watermarks.get("assessed_dirty", []))
+    if not state.watermarks.get("assessed"):
+        dirty |= set(callback_months(lake))
+    if not dirty and state.watermarks.get("assessed"):
+        return
+    written = build_assessed(lake, dirty)
+    if written:
+        result.rows["assessed"] += written
+    state.watermarks["assessed_dirty"] = []
+    state.watermarks["assessed"] = 1
+    state.save(lake)
 
 
 def _case_row(m: Any) -> dict[str, Any]:
@@ -212,8 +314,9 @@ def _refresh_cases(
         stmt = stmt.where(t.c.updated_at >= datetime.fromisoformat(raw) - CASE_OVERLAP)
     old: datetime | None = datetime.fromisoformat(raw) if raw else None
     newest = old
+    # Gathered over all chunks: each month file is read and rewritten once per refresh.
+    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for chunk in _chunks(session, stmt):
-        by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in chunk:
             row = _case_row(r._mapping)
             by_month[month_of(row["created_at"], tz)].append(row)
@@ -222,8 +325,10 @@ def _refresh_cases(
             # The overlap re-reads a few unchanged rows; only count the new ones.
             if old is None or row["updated_at"] > old:
                 result.rows["cases"] += 1
-        for month, rows in by_month.items():
-            _merge_month(lake, month, rows)
+        for month in [m for m, rows in by_month.items() if len(rows) >= MERGE_BATCH]:
+            _merge_month(lake, month, by_month.pop(month))  # bounded memory on a first export
+    for month, rows in by_month.items():
+        _merge_month(lake, month, rows)
     if newest is not None:
         state.watermarks["cases"] = newest.isoformat()
         state.save(lake)

@@ -4,15 +4,21 @@ Layout (DESIGN §8)::
 
     LAKE/cases/month=2026-10/data.parquet          one file per month, rewritten when a case
                                                    of that month changes
-    LAKE/events/month=2026-10/part-<first id>.parquet   append-only, one part per refresh
-    LAKE/callbacks/month=2026-10/part-<first id>.parquet
-    LAKE/exclusions/part-<first id>.parquet        approved exclusions (from the event log)
+    LAKE/events/month=2026-10/part-<first id>-g<generation>.parquet   append-only parts
+    LAKE/callbacks/month=2026-10/part-<first id>-g<generation>.parquet
+    LAKE/exclusions/part-<first id>-g<generation>.parquet   approved exclusions (event log)
+    LAKE/assessed/month=2026-10/data.parquet       derived: the month's assessed callbacks,
+                                                   rebuilt whenever its callbacks or a case's
+                                                   exclusion change (analytics/assessed.py)
     LAKE/units/data.parquet  LAKE/categories/data.parquet   small, rewritten each refresh
     LAKE/_state.json                               watermarks, written last
 
 Every file is written to a temporary name and renamed into place, so a reader never sees half a
-file, and the state moves only after the files it describes exist: a crash leaves at most
-orphan parts above the watermark, which the next refresh deletes before it starts.
+file, and the state moves only after the files it describes exist. Every batch of parts carries
+the next generation number in its name and the state's generation moves with the watermarks, so
+a crash leaves at most parts of a generation the state never reached, which the next refresh
+deletes before it starts (whatever their ids: a late-committed row below the watermark is
+exported in a later part, see export.py).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-PART_RE = re.compile(r"^part-(\d{12})\.parquet$")
+# Parts without a generation are from lakes written before generations (or generated: gen 0).
+PART_RE = re.compile(r"^part-(\d{12})(?:-g(\d{8}))?\.parquet$")
 STATE_FILE = "_state.json"
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -99,6 +106,24 @@ SCHEMAS: dict[str, pa.Schema] = {
     "exclusions": pa.schema(
         [("event_id", pa.int64()), ("case_id", pa.int64()), ("approved_at", UTC_TS)]
     ),
+    # Derived at export (analytics/assessed.py, metric assessed_rows): per month, the last
+    # callback of each case that has an assessed unit, with the response flag and the
+    # exclusion flag joined in, so that assessment is one scan-and-group (DESIGN §6).
+    "assessed": pa.schema(
+        [
+            ("case_id", pa.int64()),
+            ("callback_id", pa.int64()),
+            ("called_at", UTC_TS),
+            ("unit", pa.string()),
+            ("category", pa.string()),
+            ("street", pa.string()),
+            ("contacted", pa.bool_()),
+            ("resolved", pa.string()),
+            ("satisfaction", pa.string()),
+            ("responded", pa.int32()),
+            ("excluded", pa.bool_()),
+        ]
+    ),
     "units": pa.schema(
         [
             ("code", pa.string()),
@@ -116,7 +141,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
 }
-PARTITIONED = ("cases", "events", "callbacks")
+PARTITIONED = ("cases", "events", "callbacks", "assessed")
 
 
 def check_month(month: str) -> str:
@@ -139,8 +164,10 @@ def write_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def part_name(first_id: int) -> str:
-    return f"part-{first_id:012d}.parquet"
+def part_name(first_id: int, generation: int | None = None) -> str:
+    if generation is None:
+        return f"part-{first_id:012d}.parquet"
+    return f"part-{first_id:012d}-g{generation:08d}.parquet"
 
 
 @dataclass
@@ -168,8 +195,9 @@ class LakeState:
         os.replace(tmp, lake / STATE_FILE)
 
 
-def remove_orphans(lake: Path, table: str, watermark: int) -> int:
-    """Delete parts a crashed refresh wrote above the watermark, and stray temporary files."""
+def remove_orphans(lake: Path, table: str, watermark: int, generation: int) -> int:
+    """Delete parts a crashed refresh wrote (a generation the state never reached; for parts
+    without a generation, ids above the watermark) and stray temporary files."""
     removed = 0
     root = lake / table
     if not root.exists():
@@ -178,7 +206,12 @@ def remove_orphans(lake: Path, table: str, watermark: int) -> int:
         if not path.is_file():
             continue
         m = PART_RE.match(path.name)
-        if path.name.startswith(".tmp-") or (m and int(m.group(1)) > watermark):
+        orphan = path.name.startswith(".tmp-")
+        if m and m.group(2) is not None:
+            orphan = orphan or int(m.group(2)) > generation
+        elif m:
+            orphan = orphan or int(m.group(1)) > watermark
+        if orphan:
             path.unlink()
             removed += 1
     return removed

@@ -33,7 +33,7 @@ from jiesu.clock import Clock
 from jiesu.errors import InvalidInput, NotFound
 
 METRICS = ("assessed", "response", "resolution", "satisfaction")
-ASSESSMENT_METRICS = ("assessed_cases", "unit_month_counts")
+ASSESSMENT_METRICS = ("assessed_rows", "assessed_cases", "unit_month_counts")
 
 
 def month_arg(month: str) -> str:

@@ -1,39 +1,22 @@
 -- metric: assessed_cases
 -- title: 考评对象工单 the cases assessed for each unit and month
--- definition: For each month M (the city's calendar month of the callback) and each case
---   called back in M, the LAST callback of the case in M counts (a reopened case called back
---   twice in one month is assessed once, on its final answer). It is assessed against the unit
---   fixed on the callback when it was exported: the lead unit at the time of the call, or for a
---   merged duplicate the master case's lead unit at that time. Callbacks with no unit
---   (consultations answered by the hotline, duplicates merged before dispatch) and cases with an
---   approved exclusion (不合理诉求剔除, whenever it was approved) are not assessed.
---   responded = 1 when the citizen did not deny contact AND the assessed unit recorded its
---   first contact at or before the case's contact due time.
+-- definition: The rows of the lake's assessed table (metric assessed_rows, precomputed at
+--   export: per month, each case's last callback of the month with its assessed unit and
+--   response flag) for the months asked, without the excluded cases. Every count of the
+--   assessment and every drill-down list is taken over exactly these rows.
 -- parameters: month_from, month_to (YYYY-MM, inclusive)
-WITH last_callback AS (
-    SELECT
-        cb.*,
-        ROW_NUMBER() OVER (PARTITION BY cb.month, cb.case_id ORDER BY cb.at DESC, cb.id DESC) AS rn
-    FROM callbacks cb
-    WHERE cb.month BETWEEN '$month_from' AND '$month_to'
-)
 SELECT
-    l.month AS month,
-    l.assessed_unit AS unit,
-    l.case_id AS case_id,
-    l.id AS callback_id,
-    l.at AS called_at,
-    l.category AS category,
-    l.street AS street,
-    l.contacted AS contacted,
-    l.resolved AS resolved,
-    l.satisfaction AS satisfaction,
-    CASE
-        WHEN l.contacted AND l.unit_contacted_at IS NOT NULL AND l.contact_due IS NOT NULL
-            AND l.unit_contacted_at <= l.contact_due THEN 1
-        ELSE 0
-    END AS responded
-FROM last_callback l
-WHERE l.rn = 1
-    AND l.assessed_unit IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM exclusions x WHERE x.case_id = l.case_id)
+    a.month AS month,
+    a.unit AS unit,
+    a.case_id AS case_id,
+    a.callback_id AS callback_id,
+    a.called_at AS called_at,
+    a.category AS category,
+    a.street AS street,
+    a.contacted AS contacted,
+    a.resolved AS resolved,
+    a.satisfaction AS satisfaction,
+    a.responded AS responded
+FROM assessed a
+WHERE a.month BETWEEN '$month_from' AND '$month_to'
+    AND NOT a.excluded

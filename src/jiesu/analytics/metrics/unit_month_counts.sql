@@ -5,6 +5,8 @@
 --   partly = answers "partly"; satisfied = "satisfied"; basically = "basically". The rates,
 --   the 0.6 factor, the weights and the ranks are applied to these counts by
 --   jiesu.assessment.scoring with the policy in force (exact fractions, no SQL rounding).
+--   One scan of the assessed table and one group: everything costly (the last callback per
+--   case, the response window, the exclusions) was fixed at export.
 -- parameters: month_from, month_to (YYYY-MM, inclusive)
 SELECT
     a.month AS month,
