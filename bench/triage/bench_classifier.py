@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import load_corpus
 
-from jiesu.triage.classifier import train
+from jiesu.triage.classifier import Params, train
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -48,6 +48,7 @@ def main() -> None:
     raw = np.array(corpus.sources) == "raw"
     folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
     f1_all, f1_raw, acc_all, acc_raw, speeds, train_s = [], [], [], [], [], []
+    raw_speeds = []
     for k, (tr, te) in enumerate(folds.split(texts, labels, corpus.groups)):
         started = time.perf_counter()
         model = train(list(texts[tr]), list(labels[tr]), seed=0)
@@ -55,6 +56,11 @@ def main() -> None:
         started = time.perf_counter()
         predicted = np.array(model.predict(list(texts[te])))
         speeds.append(len(te) / (time.perf_counter() - started))
+        # Raw messages are what a centre sends; the tokenised ones lost their stop-words.
+        raw_te = list(texts[te][raw[te]])
+        started = time.perf_counter()
+        model.predict(raw_te)
+        raw_speeds.append(len(raw_te) / (time.perf_counter() - started))
         f1_all.append(f1_score(labels[te], predicted, average="macro"))
         acc_all.append(accuracy_score(labels[te], predicted))
         r = raw[te]
@@ -72,6 +78,17 @@ def main() -> None:
         return f"{statistics.mean(xs):.4f} ± {statistics.stdev(xs):.4f}"
 
     n_groups = len(set(corpus.groups.tolist()))
+    p = Params()
+    head = (
+        f" + the first {p.head_chars} characters as a second char block (weight {p.head_weight})"
+        if p.head_chars and p.head_weight
+        else ""
+    )
+    goal = (
+        "reached"
+        if statistics.mean(f1_all) >= 0.93
+        else "not reached (see docs/triage.md for what was tried)"
+    )
     lines = [
         "# Triage benchmarks",
         "",
@@ -83,7 +100,9 @@ def main() -> None:
         f" 8,128), {corpus.n_exact_duplicates} exact copies dropped, {len(texts)} texts in"
         f" {n_groups} near-duplicate groups ({int(raw.sum())} raw texts). Stratified grouped"
         " 5-fold CV (StratifiedGroupKFold, seed 0): no group on both sides of a fold.",
-        "Model: char 1–3-gram hashed TF-IDF + LinearSVC (C = 1), sigmoid-calibrated (3 folds).",
+        f"Model: char {p.char_ngrams[0]}–{p.char_ngrams[1]}-gram hashed TF-IDF{head}"
+        f" + LinearSVC (C = {p.c}, class_weight {p.class_weight}),"
+        f" sigmoid-calibrated ({p.calibration_folds} folds).",
         "",
         "| figure | value |",
         "|---|---|",
@@ -91,14 +110,15 @@ def main() -> None:
         f"| macro-F1, raw test texts only (like the held-out split) | {ms(f1_raw)} |",
         f"| accuracy, all / raw | {statistics.mean(acc_all):.4f}"
         f" / {statistics.mean(acc_raw):.4f} |",
-        f"| texts/s, one process, features included | {statistics.mean(speeds):,.0f} |",
+        f"| texts/s, one process, features included: all / raw test texts"
+        f" | {statistics.mean(speeds):,.0f} / {statistics.mean(raw_speeds):,.0f} |",
         f"| model directory size | {size_mb:.1f} MB |",
         f"| training time, one fold (~{len(texts) * 4 // 5:,} texts)"
         f" | {statistics.mean(train_s):.1f} s |",
         f"| training time, all {len(texts):,} texts | {full_train:.1f} s |",
         f"| machine | nproc {os.cpu_count()}, {cpu_model()}, Python {platform.python_version()} |",
         "",
-        "Goal 0.93 macro-F1: not reached (see docs/triage.md for what was tried).",
+        f"Goal 0.93 macro-F1: {goal}.",
         "",
     ]
     old = RESULTS.read_text("utf-8") if RESULTS.exists() else ""

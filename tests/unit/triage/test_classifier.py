@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import sklearn
 
-from jiesu.triage.classifier import TextModel, evaluate, normalise, train
+from jiesu.triage.classifier import CharGrams, Params, TextModel, evaluate, normalise, train
 from jiesu.triage.model_store import ModelLoadError, load_model
 
 from .conftest import teddy_rows
@@ -43,6 +43,22 @@ def test_evaluate_reports_the_agreed_fields(model: TextModel) -> None:
     assert set(r) == {"macro_f1", "accuracy", "n", "texts_per_second", "per_class"}
     assert r["n"] == len(texts) and r["macro_f1"] > 0.9
     assert set(r["per_class"]["环境保护"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_head_block_sees_only_the_opening() -> None:
+    assert CharGrams(1, 2, limit=3)("噪音扰民") == ["噪", "音", "扰", "噪音", "音扰"]
+    old = CharGrams(1, 1)
+    del old.limit  # as unpickled from a model saved before the head block existed
+    assert old("噪音") == ["噪", "音"]
+
+
+def test_model_without_head_block_still_explains(model: TextModel) -> None:
+    assert [name for name, _ in model.features.transformer_list] == ["char", "head"]
+    texts, labels = corpus()
+    plain = train(texts, labels, params=Params(head_chars=0, class_weight=None))
+    assert [name for name, _ in plain.features.transformer_list] == ["char"]
+    assert plain.predict(["楼下饭店油烟污染严重"]) == ["环境保护"]
+    assert plain.explain("楼下饭店油烟污染严重", "环境保护", n=2)
 
 
 def test_train_refuses_bad_input() -> None:
