@@ -20,12 +20,23 @@ from jiesu.units.models import Unit
 _hasher = PasswordHasher()
 # Spend the same time on an unknown user as on a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """The minimum policy for people's passwords, or None when it is met."""
+    if len(password) < MIN_PASSWORD:
+        return f"password: at least {MIN_PASSWORD} characters"
+    if password.isdigit():
+        return "password: not only digits (add letters or signs)"
+    if password.strip().casefold() == username.strip().casefold():
+        return "password: must not be the username"
+    return None
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password: at least {MIN_PASSWORD} characters")
+    # The policy is checked where the username is known (create_user); the demo logins are
+    # hashed here directly by bootstrap.
     return _hasher.hash(password)
 
 
@@ -52,6 +63,9 @@ def create_user(
         raise InvalidInput("unit: only handlers belong to a unit")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise InvalidInput(f"username: '{username}' is taken")
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidInput(problem, details={"field": "password"})
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -113,3 +127,21 @@ def revoke_token(session: Session, token: str) -> bool:
         return False
     tok.revoked = True
     return True
+
+
+def revoke_user_tokens(session: Session, username: str) -> int:
+    """Revoke every live API token of a user and end their web sessions; how many tokens."""
+    from jiesu.web.models import WebSession
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise InvalidInput(f"username: no user '{username}'", details={"field": "username"})
+    # Expired ones too: the count then says what could still have been used.
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+    ).all()
+    for tok in tokens:
+        tok.revoked = True
+    for web in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
+        session.delete(web)
+    return len(tokens)

@@ -1,15 +1,18 @@
-"""POST /api/v1/auth/token: username + password → bearer token."""
+"""POST /api/v1/auth/token: username + password → bearer token; /auth/revoke ends tokens."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
-from jiesu.auth.service import authenticate, issue_token
-from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep
+from jiesu.auth.limits import Limits, check_login
+from jiesu.auth.service import issue_token, revoke_token, revoke_user_tokens
+from jiesu.errors import DomainError
+from jiesu.settings import Settings
+from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, oauth2
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -28,15 +31,45 @@ class MeOut(BaseModel):
     unit: str | None
 
 
+class RevokeIn(BaseModel):
+    all: bool = False
+
+
+class RevokedOut(BaseModel):
+    revoked: int
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        max_failures=settings.login_max_failures,
+        max_failures_per_client=settings.login_max_failures_per_client,
+        window=timedelta(minutes=settings.login_window_minutes),
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+    )
+
+
 @router.post("/token", response_model=TokenOut)
 def login(
+    request: Request,
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
     uow: UowDep,
     clock: ClockDep,
     settings: SettingsDep,
 ) -> TokenOut:
-    user = authenticate(uow.session, username, password)
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = check_login(
+            uow.session,
+            username,
+            password,
+            client=client,
+            now=clock.now(),
+            limits=limits_of(settings),
+        )
+    except DomainError:
+        uow.commit()  # the failed try must count towards the lockout
+        raise
     ttl = timedelta(hours=settings.token_ttl_hours)
     token = issue_token(uow.session, user, clock.now(), ttl)
     uow.commit()
@@ -46,6 +79,23 @@ def login(
         role=user.role,
         unit=user.unit_code,
     )
+
+
+@router.post("/revoke", response_model=RevokedOut)
+def revoke(
+    actor: CurrentActor,
+    uow: UowDep,
+    token: Annotated[str, Depends(oauth2)],
+    body: RevokeIn | None = None,
+) -> RevokedOut:
+    """Log out: revoke the token of this request, or with {"all": true} every token and web
+    session of the same user (a lost laptop)."""
+    if body is not None and body.all:
+        n = revoke_user_tokens(uow.session, actor.username)
+    else:
+        n = int(revoke_token(uow.session, token))
+    uow.commit()
+    return RevokedOut(revoked=n)
 
 
 @router.get("/me", response_model=MeOut)

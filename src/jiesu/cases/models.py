@@ -127,7 +127,11 @@ class CaseEvent(Base):
     """Append-only: one row per action, written in the same transaction as the change."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_event_case_id", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_event_case_id", "case_id", "id"),
+        # One position per case in the hash chain (jiesu.audit.chain): a fork cannot commit.
+        UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"))
@@ -140,6 +144,9 @@ class CaseEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Tamper evidence (jiesu.audit.chain): position in the case's chain and the link hash.
+    seq: Mapped[int] = mapped_column(Integer)
+    chain_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Reminder(Base):

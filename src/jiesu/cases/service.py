@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiesu.audit.append import append_event
 from jiesu.auth.actor import Actor
 from jiesu.cases import effects
-from jiesu.cases.models import Assignment, Case, CaseEvent, Task
+from jiesu.cases.models import Assignment, Case, Task
 from jiesu.cases.schemas import ActionIn, RegisterIn
 from jiesu.cases.workflow import (
     Action,
@@ -215,17 +216,17 @@ def _event(
     reason: str,
     payload: dict[str, object],
 ) -> None:
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=at,
-            actor=actor.username,
-            role=actor.role.value,
-            unit_code=actor.unit_code,
-            action=action.value,
-            from_status=from_status,
-            to_status=case.status,
-            reason=reason,
-            payload=payload,
-        )
+    # Linked into the case's hash chain (tamper evidence, `jiesu audit verify`).
+    append_event(
+        session,
+        case_id=case.id,
+        at=at,
+        actor=actor.username,
+        role=actor.role.value,
+        unit_code=actor.unit_code,
+        action=action.value,
+        from_status=from_status,
+        to_status=case.status,
+        reason=reason,
+        payload=payload,
     )

@@ -23,6 +23,7 @@ from sqlalchemy import JSON, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from jiesu.audit.append import chain_new_cases
 from jiesu.cases.models import Assignment, Case, CaseEvent
 from jiesu.importers.models import ExternalRef
 from jiesu.units.models import Category, Unit
@@ -276,7 +277,8 @@ class BatchWriter:
                     "imported_at": self.now,
                 }
             )
-        _bulk(session, CaseEvent.__table__, events)
+        # Imported cases are new, so each chain starts here (tamper evidence).
+        _bulk(session, CaseEvent.__table__, chain_new_cases(events))
         _bulk(session, Assignment.__table__, leads)
         _bulk(session, ExternalRef.__table__, refs)
 
