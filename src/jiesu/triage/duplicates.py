@@ -188,11 +188,14 @@ def find_duplicates(
                 reasons.append(f"different street {c.street_code}")
         score = max(0.0, min(1.0, score))
         if score >= threshold:
-            words = _shared_words(mine, theirs)
-            if words:
-                reasons.append("shared: " + " ".join(words))
             out.append(
                 DupMatch(c.case_id, c.text, c.street_code, c.created_at, c.status, score, reasons)
             )
     out.sort(key=lambda m: m.score, reverse=True)
+    # The shared words are only worked out for the matches shown: a street with many
+    # similar open cases must not make every proposal slow.
+    for match in out[:limit]:
+        words = _shared_words(mine, _cached_grams(match.text))
+        if words:
+            match.reasons.append("shared: " + " ".join(words))
     return out[:limit]
