@@ -17,25 +17,10 @@ from jiesu.analytics.catalogue import render
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.analytics.lake import check_month, has_table, table_glob
 from jiesu.errors import NotFound
-from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS
+from jiesu.units.catalog import LIVELIHOOD_ORDER
 
 UNMAPPED = "未归类"
-# The order the city reports them in: the seven 有 first, then the five 性.
-DIMENSIONS = (
-    "幼有所育",
-    "学有所教",
-    "劳有所得",
-    "病有所医",
-    "老有所养",
-    "住有所居",
-    "弱有所扶",
-    "便利性",
-    "宜居性",
-    "多样性",
-    "公正性",
-    "安全性",
-)
-assert set(DIMENSIONS) == LIVELIHOOD_DIMENSIONS
+DIMENSIONS = LIVELIHOOD_ORDER
 BASICALLY = 0.6
 
 

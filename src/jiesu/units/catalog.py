@@ -17,23 +17,23 @@ from importlib import resources
 
 UNIT_KINDS = frozenset({"district", "street", "community", "department", "enterprise"})
 
-# 七有五性: Beijing's livelihood dimensions (北京市“七有”“五性”监测评价指标体系).
-LIVELIHOOD_DIMENSIONS = frozenset(
-    {
-        "幼有所育",
-        "学有所教",
-        "劳有所得",
-        "病有所医",
-        "老有所养",
-        "住有所居",
-        "弱有所扶",
-        "便利性",
-        "宜居性",
-        "多样性",
-        "公正性",
-        "安全性",
-    }
+# 七有五性: Beijing's livelihood dimensions (北京市“七有”“五性”监测评价指标体系), in the order
+# the city reports them: the seven 有 first, then the five 性.
+LIVELIHOOD_ORDER = (
+    "幼有所育",
+    "学有所教",
+    "劳有所得",
+    "病有所医",
+    "老有所养",
+    "住有所居",
+    "弱有所扶",
+    "便利性",
+    "宜居性",
+    "多样性",
+    "公正性",
+    "安全性",
 )
+LIVELIHOOD_DIMENSIONS = frozenset(LIVELIHOOD_ORDER)
 
 # A category's own urgency hint; empty means normal. `complex` is judged per case, never by
 # category (DB11/T 2021 gives it the 15-working-day limit).
