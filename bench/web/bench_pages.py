@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,9 @@ from fastapi.testclient import TestClient
 from jiesu.app import create_app
 from jiesu.demo.build import build_demo
 from jiesu.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results import write_section
 
 PAGES = [
     ("agent", "/agent"),
@@ -33,7 +37,6 @@ PAGES = [
     (None, "/citizen"),
     (None, "/login"),
 ]
-OUT = Path(__file__).with_name("RESULTS.md")
 
 
 def login(client: TestClient, username: str) -> None:
@@ -86,7 +89,7 @@ def main() -> None:
         "|---|---|---:|---:|",
     ]
     lines += [f"| `{p}` | {u} | {m:.1f} | {x:.1f} |" for p, u, m, x in rows]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_section("pages", lines)
     print("\n".join(lines))
 
 

@@ -33,3 +33,15 @@ def login(client: TestClient, username: str, password: str = "jiesu-demo") -> st
 
 def post(client: TestClient, path: str, token: str, **data: object) -> object:
     return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+MSG = re.compile(r'<p class="msg (ok|error)" role="(?:status|alert)">(.*?)</p>', re.S)
+
+
+def shown(client: TestClient, resp: object) -> dict[str, str]:
+    """Follows a POST's redirect like a browser and returns the one-time messages shown."""
+    assert resp.status_code == 303, resp.text  # type: ignore[attr-defined]
+    location = resp.headers["location"]  # type: ignore[attr-defined]
+    assert "ok=" not in location and "error=" not in location  # never in the address
+    page = client.get(location)
+    return {kind: text for kind, text in MSG.findall(page.text)}

@@ -45,12 +45,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'demo.db'}"
     # A fixed "now" keeps the demo city the same from run to run (seeded generator).
-    build_demo(url, cases=200, days=30, seed=1, now=datetime.now(UTC).replace(microsecond=0))
+    now = datetime.now(UTC).replace(microsecond=0)
+    build_demo(url, cases=200, days=30, seed=1, now=now)
+    # The cockpit reads the analytics lake: export the demo city to it, as a refresh would.
+    from zoneinfo import ZoneInfo
+
+    from jiesu.analytics.export import refresh
+    from jiesu.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        refresh(session, folder / "lake", ZoneInfo("Asia/Shanghai"), now)
+    engine.dispose()
     port = _free_port()
     env = {
         **os.environ,
         "JIESU_DATABASE_URL": url,
         "JIESU_DATA_DIR": str(folder / "data"),
+        "JIESU_LAKE_DIR": str(folder / "lake"),
         "JIESU_MODEL_DIR": str(folder / "model"),
     }
     proc = subprocess.Popen(

@@ -27,7 +27,7 @@ def _login(browser: Any, server: str, username: str) -> Any:
     page.fill("#username", username)
     page.fill("#password", "jiesu-demo")
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(re.compile(r".*/(admin)?$"))  # every console at "/", admin at /admin
     return page
 
 
@@ -40,9 +40,32 @@ def test_call_to_callback(browser: Any, server: str) -> None:
     agent = _login(browser, server, "agent")
     agent.fill("#phone", "13800001111")
     agent.select_option("#street", "110101001")
-    agent.select_option("#category", "050101")
+    agent.fill("#name", "李女士")
     agent.type("#text", "东华门街道幸福里小区路灯坏了好几天，晚上很黑。", delay=5)
-    agent.wait_for_selector("#triage dl, #triage h3")
+    # The screenshot waits for the proposals themselves, not just the panel.
+    # Chinese text arrives through the IME path without key events; a real key fires keyup.
+    agent.press("#text", "End")
+    agent.wait_for_selector("#triage dl.proposal")
+    # The three category levels from the keyboard: each select filters the next.
+    agent.focus("#cat1")
+    agent.select_option("#cat1", "05")
+    agent.keyboard.press("Tab")
+    assert agent.evaluate("document.activeElement.id") == "cat2"
+    level2 = agent.eval_on_selector_all("#cat2 option", "os => os.map(o => o.value)")
+    assert level2[0] == "" and all(v.startswith("05") for v in level2[1:])
+    agent.select_option("#cat2", "0501")
+    agent.select_option("#category", "050101")
+    # A proposal chip fills level 3 and the two levels above follow it.
+    chip = agent.locator("#triage button.chip[data-fill=category]")
+    if chip.count():  # keyword rules may propose a level-1 or level-2 category
+        code = chip.first.get_attribute("data-value") or ""
+        chip.first.click()
+        assert agent.input_value("input[type=hidden][name=category]") == code
+        assert code.startswith(agent.input_value("#cat1")) and agent.input_value("#cat1")
+    agent.select_option("#cat1", "05")
+    agent.select_option("#cat2", "0501")
+    agent.select_option("#category", "050101")
+    assert agent.input_value("input[type=hidden][name=category]") == "050101"
     _shot(agent, "agent")
     agent.press("#text", "Enter")
     case_id = agent.inner_text("#created-case").strip()
@@ -62,18 +85,26 @@ def test_call_to_callback(browser: Any, server: str) -> None:
     dispatcher.wait_for_selector(".msg.ok")
 
     unit = _login(browser, server, f"unit-{lead}")
+    unit.goto("/unit")
+    unit.wait_for_selector(f"a[href='/unit/case/{case_id}']")
+    _shot(unit, "unit")  # the inbox with its cases, before this one is replied
     unit.goto(f"/unit/case/{case_id}")
     unit.click("button[data-action=acknowledge]")
     unit.wait_for_selector("button[data-action=contact]")
     unit.fill("#note", "已电话联系")
     unit.click("button[data-action=contact]")
     unit.wait_for_selector("#reply-text")
-    unit.fill("#reply-text", "已更换路灯灯泡，恢复照明。")
+    unit.type(
+        "#reply-text",
+        "东华门街道城管科已到幸福里小区现场核实，路灯因灯泡损坏不亮，已于今日更换，恢复照明。"
+        "后续如有问题请联系65120000。",
+        delay=2,
+    )
+    unit.wait_for_selector("#reply-hint .quality")
+    _shot(unit, "unit-case")
     unit.click("button[data-action=reply]")
     unit.wait_for_selector(".msg.ok")
     assert "138****1111" in unit.content()
-    unit.goto("/unit")
-    _shot(unit, "unit")
 
     callback = _login(browser, server, "callback")
     callback.goto(f"/callback/case/{case_id}")
@@ -107,4 +138,20 @@ def test_leader_cockpit_map_renders(browser: Any, server: str) -> None:
     _shot(page, "cockpit")
     page.click("text=东城区")
     page.wait_for_selector("#street-ranking")
+    assert not page.js_errors
+
+
+def test_admin_policy_tables(browser: Any, server: str) -> None:
+    page = _login(browser, server, "admin")
+    page.goto("/admin?list=time_limits")
+    page.select_option("#tl-type", "complaint")
+    page.fill("#tl-prefix", "05")
+    for part, value in (("contact", "12"), ("reply", "5"), ("callback", "2")):
+        page.fill(f"#tl-{part}", value)
+        page.select_option(f"#tl-{part}-unit", "hours" if part == "contact" else "workdays")
+    page.click("text=保存新版本")
+    page.wait_for_selector(".msg.ok")
+    _shot(page, "admin")
+    page.goto("/admin?list=changes")
+    assert "admin" in page.inner_text("table")
     assert not page.js_errors

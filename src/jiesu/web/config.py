@@ -16,3 +16,8 @@ class WebSettings(BaseSettings):
     # Citizens' photos land here under random names; never inside the static folder.
     data_dir: Path = Path("./var/data")
     photo_max_bytes: int = 5 * 1024 * 1024
+    # Citizen tracker: failed "case number + phone digits" guesses allowed in the window,
+    # per client address and per case number (the second stops a spread-out attack on one case).
+    track_limit_per_ip: int = 20
+    track_limit_per_case: int = 5
+    track_window_seconds: int = 600

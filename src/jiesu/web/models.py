@@ -52,3 +52,19 @@ class CitizenPhoto(Base):
     content_type: Mapped[str] = mapped_column(String(20))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminChange(Base):
+    """Who changed which policy or catalog row, and when (the admin console writes one per
+    change, in the change's own transaction). Tables with version rows (time limits, routing
+    rules, weights) keep their history in those rows; this log adds the who, and is the only
+    history of tables that are edited in place (taxonomy, users, calendar, Open311 clients)."""
+
+    __tablename__ = "admin_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")

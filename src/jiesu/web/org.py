@@ -19,6 +19,15 @@ class Org:
     category_path: dict[str, str]
     # (group label "住房 › 物业服务", [(leaf code, leaf name)]) in code order: the 3-level select.
     category_groups: list[tuple[str, list[tuple[str, str]]]]
+    # (code, name, level, parent code) in code order: the agent's three cascading selects.
+    category_rows: tuple[tuple[str, str, int, str | None], ...] = ()
+
+    def category_level(self, code: str | None, level: int) -> str:
+        """The ancestor of `code` at `level` (codes extend their parents' codes)."""
+        for c, _, lv, _ in self.category_rows:
+            if lv == level and code and code.startswith(c):
+                return c
+        return ""
 
     def unit(self, code: str | None) -> str:
         return self.unit_names.get(code, code) if code else ""
@@ -67,4 +76,5 @@ def load_org(session: Session) -> Org:
         category_names=names,
         category_path=path,
         category_groups=list(groups.items()),
+        category_rows=tuple((c.code, c.name, c.level, c.parent_code) for c in cats),
     )

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from jiesu.errors import DomainError
-from jiesu.web import i18n
+from jiesu.web import flash, i18n
 from jiesu.web.session import PageUser
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,28 +60,30 @@ def render(
     tz: ZoneInfo = request.app.state.settings.tz
     now: datetime = request.app.state.clock.now()
     template = environment(lang).get_template(name)
+    csrf = user.csrf if user else context.pop("csrf", "")
+    # Partials ("_x.html", swapped in by HTMX) leave the one-time message to the full page.
+    full_page = not name.startswith("_")
+    message = flash.decode(csrf, request.cookies.get(flash.COOKIE)) if full_page else {}
     html = template.render(
         request=request,
         user=user,
-        csrf=user.csrf if user else context.pop("csrf", ""),
+        csrf=csrf,
         now=now,
         local=lambda v, fmt="%Y-%m-%d %H:%M": _local(v, tz, fmt),
+        flash=message,
         **context,
     )
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    if full_page and flash.COOKIE in request.cookies:
+        response.delete_cookie(flash.COOKIE)
+    return response
 
 
 def error_message(lang: str, exc: DomainError | ValidationError) -> str:
-    """A message for the page: the translated kind of problem, then the precise reason."""
-    if isinstance(exc, ValidationError):
-        parts = []
-        for e in exc.errors():
-            loc = ".".join(str(p) for p in e.get("loc", ()))
-            parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg")))
-        return f"{i18n.gettext(lang, i18n.ERROR['invalid_input'])} {'; '.join(parts)}"
-    kind = i18n.ERROR.get(exc.code)
-    head = i18n.gettext(lang, kind) + " " if kind else ""
-    return f"{head}{exc.message}"
+    """A message for the page: the translated kind of problem, then the translated reason."""
+    from jiesu.web.messages import error_message as translated
+
+    return translated(lang, exc)
 
 
 def error_status(exc: DomainError | ValidationError) -> int:

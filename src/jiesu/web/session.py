@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from fastapi import Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from jiesu.auth.actor import Actor
 from jiesu.auth.models import User
@@ -112,8 +113,9 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-async def page_user(request: Request) -> PageUser:
-    """The logged-in user of a GET page."""
+def page_user(request: Request) -> PageUser:
+    """The logged-in user of a GET page (a plain def: FastAPI runs it in its threadpool,
+    so the session lookup never blocks the event loop)."""
     user = load_user(request)
     if user is None:
         raise LoginRequired()
@@ -122,7 +124,7 @@ async def page_user(request: Request) -> PageUser:
 
 async def posting_user(request: Request) -> PageUser:
     """The logged-in user of a POST, with the CSRF token checked and the form read."""
-    user = await page_user(request)
+    user = await run_in_threadpool(page_user, request)
     form = await request.form()
     sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
     if not isinstance(sent, str) or not same(sent, user.csrf):

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from jiesu.web import i18n
 from jiesu.web.config import WebSettings
@@ -26,6 +27,8 @@ CSP = (
 
 def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
     from jiesu.web.pages.admin import router as admin
+    from jiesu.web.pages.admin_catalog import router as admin_catalog
+    from jiesu.web.pages.admin_policy import router as admin_policy
     from jiesu.web.pages.agent import router as agent
     from jiesu.web.pages.callback import router as callback
     from jiesu.web.pages.citizen import router as citizen
@@ -37,7 +40,8 @@ def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
 
     app.state.web_settings = web_settings or WebSettings()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (login, common, agent, dispatcher, unit, callback, citizen, cockpit, admin):
+    routers = (login, common, agent, dispatcher, unit, callback, citizen, cockpit)
+    for router in (*routers, admin, admin_policy, admin_catalog):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
@@ -51,14 +55,16 @@ def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
     async def csrf_refused(request: Request, _: CsrfRefused) -> Response:
         lang = i18n.lang_of(request)
         msg = i18n.gettext(lang, "The form expired or did not come from this site; reload it.")
-        return render(request, "refused.html", load_user(request), 403, message=msg)
+        user = await run_in_threadpool(load_user, request)
+        return render(request, "refused.html", user, 403, message=msg)
 
     @app.exception_handler(RoleRefused)
     async def role_refused(request: Request, exc: RoleRefused) -> Response:
         lang = i18n.lang_of(request)
         roles = ", ".join(i18n.gettext(lang, i18n.ROLE[r.value]) for r in exc.roles)
         msg = i18n.gettext(lang, "This page is for another role:") + " " + roles
-        return render(request, "refused.html", load_user(request), 403, message=msg)
+        user = await run_in_threadpool(load_user, request)
+        return render(request, "refused.html", user, 403, message=msg)
 
     @app.middleware("http")
     async def security_headers(

@@ -1,4 +1,6 @@
-"""管理员 console: users and roles, units, holidays; lists filter, sort, page, export."""
+"""管理员 console: every list (users, units, taxonomy, time limits, routing rules, weights,
+holidays, Open311 keys, the change log) filters, sorts, pages and exports; users and the
+calendar are edited here, the policy tables in admin_policy and admin_catalog."""
 
 from __future__ import annotations
 
@@ -6,18 +8,26 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import Select, asc, delete, desc, func, or_, select
 
+from jiesu.assessment.models import AssessmentPolicy
 from jiesu.auth.models import User
 from jiesu.auth.service import create_user
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput
-from jiesu.sla.models import CalendarDay
-from jiesu.units.models import Unit
+from jiesu.open311.models import Open311Client
+from jiesu.routing.models import RoutingRule
+from jiesu.sla.models import CalendarDay, SlaPolicy
+from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS
+from jiesu.units.models import UNIT_KINDS, Category, Unit
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
-from jiesu.web.pages.common import with_query, xlsx
+from jiesu.web.models import AdminChange
+from jiesu.web.pages import admin_forms
+from jiesu.web.pages.admin_catalog import category_options
+from jiesu.web.pages.admin_forms import record
+from jiesu.web.pages.common import xlsx
 from jiesu.web.render import error_message, render
 from jiesu.web.session import PageUser, page_user, posting_user, require_role
 
@@ -25,26 +35,200 @@ router = APIRouter()
 ROLES = (Role.ADMIN,)
 PAGE = 50
 Q = Annotated[str, Query(max_length=100)]
-# Each list: its model, the columns shown (and sortable), and the columns the filter searches.
-LISTS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
+# Each list: its model, the columns shown (and sortable), the columns the filter searches, and
+# the default order (history lists show the newest version first).
+LISTS: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...], str]] = {
     "users": (
         User,
         ("username", "role", "unit_code", "display_name", "active"),
         ("username", "role", "unit_code", "display_name"),
+        "username",
     ),
-    "units": (Unit, ("code", "name", "kind", "parent_code", "active"), ("code", "name", "kind")),
-    "holidays": (CalendarDay, ("day", "kind", "name"), ("kind", "name")),
+    "units": (
+        Unit,
+        ("code", "name", "kind", "parent_code", "active"),
+        ("code", "name", "kind"),
+        "code",
+    ),
+    "categories": (
+        Category,
+        ("code", "name", "level", "parent_code", "livelihood_dimension", "urgency", "active"),
+        ("code", "name"),
+        "code",
+    ),
+    "time_limits": (
+        SlaPolicy,
+        (
+            "version",
+            "effective_from",
+            "request_type",
+            "category_prefix",
+            "urgency",
+            "contact_value",
+            "contact_unit",
+            "reply_value",
+            "reply_unit",
+            "callback_value",
+            "callback_unit",
+        ),
+        ("request_type", "category_prefix", "urgency"),
+        "-version",
+    ),
+    "routing": (
+        RoutingRule,
+        ("id", "effective_from", "category_prefix", "area_code", "target", "co_targets", "note"),
+        ("category_prefix", "area_code", "target", "note"),
+        "-id",
+    ),
+    "weights": (
+        AssessmentPolicy,
+        (
+            "effective_from",
+            "unit_kind",
+            "response_weight",
+            "resolution_weight",
+            "satisfaction_weight",
+            "basically_factor",
+            "partly_factor",
+            "min_cases",
+        ),
+        ("unit_kind", "effective_from"),
+        "-effective_from",
+    ),
+    "holidays": (CalendarDay, ("day", "kind", "name"), ("kind", "name"), "day"),
+    "open311": (
+        Open311Client,
+        ("name", "created_at", "revoked_at"),
+        ("name",),
+        "name",
+    ),
+    "changes": (
+        AdminChange,
+        ("at", "actor", "kind", "subject", "detail"),
+        ("actor", "kind", "subject", "detail"),
+        "-at",
+    ),
+}
+TABS = {
+    "users": i18n.N_("Users and roles"),
+    "units": i18n.N_("Units"),
+    "categories": i18n.N_("Taxonomy"),
+    "time_limits": i18n.N_("Time limits"),
+    "routing": i18n.N_("Routing rules"),
+    "weights": i18n.N_("Assessment weights"),
+    "holidays": i18n.N_("Holiday calendar"),
+    "open311": i18n.N_("Open311 keys"),
+    "changes": i18n.N_("Change log"),
+}
+
+N_ = i18n.N_
+COLUMNS = {
+    "username": N_("Username"),
+    "role": N_("Role"),
+    "unit_code": N_("Unit code"),
+    "display_name": N_("Display name"),
+    "active": N_("Active"),
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "parent_code": N_("Parent code"),
+    "level": N_("Level"),
+    "livelihood_dimension": N_("Livelihood dimension"),
+    "urgency": N_("Urgency"),
+    "version": N_("Version"),
+    "effective_from": N_("Effective from"),
+    "request_type": N_("Request type"),
+    "category_prefix": N_("Category prefix"),
+    "contact_value": N_("Contact limit"),
+    "contact_unit": N_("Contact unit"),
+    "reply_value": N_("Reply limit"),
+    "reply_unit": N_("Reply unit"),
+    "callback_value": N_("Callback limit"),
+    "callback_unit": N_("Callback unit"),
+    "id": N_("No."),
+    "area_code": N_("Area code"),
+    "target": N_("Target unit"),
+    "co_targets": N_("Co units"),
+    "note": N_("Note"),
+    "unit_kind": N_("Unit kind"),
+    "response_weight": N_("Response weight"),
+    "resolution_weight": N_("Resolution weight"),
+    "satisfaction_weight": N_("Satisfaction weight"),
+    "basically_factor": N_("Basically-satisfied factor"),
+    "partly_factor": N_("Partly-solved factor"),
+    "min_cases": N_("Minimum cases"),
+    "day": N_("Day"),
+    "created_at": N_("Created"),
+    "revoked_at": N_("Revoked"),
+    "at": N_("Time"),
+    "actor": N_("By"),
+    "subject": N_("Change"),
+    "detail": N_("Detail"),
+}
+
+TIME_UNITS = {"hours": N_("hours"), "workdays": N_("working days")}
+# Codes in a cell shown by their label (the filter and the export keep the codes).
+VALUES = {
+    "request_type": i18n.REQUEST_TYPE,
+    "urgency": i18n.URGENCY,
+    "role": i18n.ROLE,
+    "contact_unit": TIME_UNITS,
+    "reply_unit": TIME_UNITS,
+    "callback_unit": TIME_UNITS,
 }
 
 
 def _query(kind: str, q: str, sort: str) -> Select[Any]:
-    model, columns, searched = LISTS[kind]
+    model, columns, searched, default = LISTS[kind]
     stmt = select(model)
     if q:
         stmt = stmt.where(or_(*[getattr(model, c).contains(q, autoescape=True) for c in searched]))
+    sort = sort or default
     name = sort.lstrip("-")
     column = getattr(model, name if name in columns else columns[0])
     return stmt.order_by(desc(column) if sort.startswith("-") else asc(column))
+
+
+def admin_response(
+    request: Request,
+    user: PageUser,
+    kind: str,
+    q: str = "",
+    sort: str = "",
+    page: int = 1,
+    **extra: Any,
+) -> Response:
+    require_role(user, *ROLES)
+    stmt = _query(kind, q.strip(), sort)
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = uow.session.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE)).all()
+        units = uow.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()
+    return render(
+        request,
+        "admin.html",
+        user,
+        kind=kind,
+        tabs=TABS,
+        labels=COLUMNS,
+        value_labels=VALUES,
+        columns=LISTS[kind][1],
+        rows=rows,
+        total=total or 0,
+        page=page,
+        pages=max(1, -(-(total or 0) // PAGE)),
+        q=q,
+        sort=sort,
+        roles=[r.value for r in Role if r is not Role.CITIZEN],
+        units=units,
+        unit_kinds=("*", *UNIT_KINDS),
+        dimensions=sorted(LIVELIHOOD_DIMENSIONS),
+        categories=category_options(request) if kind == "categories" else [],
+        this_month=request.app.state.clock.now()
+        .astimezone(request.app.state.settings.tz)
+        .strftime("%Y-%m"),
+        **extra,
+    )
 
 
 @router.get("/admin")
@@ -56,28 +240,8 @@ def admin_page(
     sort: Q = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    require_role(user, *ROLES)
     kind = list_ if list_ in LISTS else "users"
-    stmt = _query(kind, q.strip(), sort)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = uow.session.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE)).all()
-        units = uow.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()
-    return render(
-        request,
-        "admin.html",
-        user,
-        kind=kind,
-        columns=LISTS[kind][1],
-        rows=rows,
-        total=total or 0,
-        page=page,
-        pages=max(1, -(-(total or 0) // PAGE)),
-        q=q,
-        sort=sort,
-        roles=[r.value for r in Role if r is not Role.CITIZEN],
-        units=units,
-    )
+    return admin_response(request, user, kind, q, sort, page)
 
 
 @router.get("/admin/export")
@@ -100,9 +264,7 @@ def _cell(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _done(request: Request, kind: str, message: str, ok: bool) -> Response:
-    key = "ok" if ok else "error"
-    return RedirectResponse(with_query("/admin", list=kind, **{key: message}), 303)
+_done = admin_forms.done
 
 
 @router.post("/admin/users")
@@ -120,10 +282,12 @@ def add_user(request: Request, user: Annotated[PageUser, Depends(posting_user)])
                 now=request.app.state.clock.now(),
                 display_name=f.get("display_name", "").strip()[:100],
             )
+            now = request.app.state.clock.now()
+            record(uow.session, user, now, "users", f"create {f.get('username', '')[:80]}")
             uow.commit()
     except DomainError as exc:
-        return _done(request, "users", error_message(lang, exc), False)
-    return _done(request, "users", i18n.gettext(lang, "User created."), True)
+        return _done(request, user, "users", error_message(lang, exc), False)
+    return _done(request, user, "users", i18n.gettext(lang, "User created."), True)
 
 
 @router.post("/admin/users/{username}/active")
@@ -134,17 +298,20 @@ def set_active(
     lang = i18n.lang_of(request)
     active = user.form.get("active") == "1"
     if username == user.actor.username and not active:
-        return _done(request, "users", i18n.gettext(lang, "You cannot deactivate yourself."), False)
+        msg = i18n.gettext(lang, "You cannot deactivate yourself.")
+        return _done(request, user, "users", msg, False)
     with UnitOfWork(request.app.state.session_factory) as uow:
         row = uow.session.scalar(select(User).where(User.username == username))
         if row is None:
-            return _done(request, "users", i18n.gettext(lang, "Not found."), False)
+            return _done(request, user, "users", i18n.gettext(lang, "Not found."), False)
         row.active = active
+        what = "activate" if active else "deactivate"
+        record(uow.session, user, request.app.state.clock.now(), "users", f"{what} {username}")
         uow.commit()
     msg = (
         i18n.gettext(lang, "User activated.") if active else i18n.gettext(lang, "User deactivated.")
     )
-    return _done(request, "users", msg, True)
+    return _done(request, user, "users", msg, True)
 
 
 @router.post("/admin/holidays")
@@ -162,10 +329,12 @@ def add_day(request: Request, user: Annotated[PageUser, Depends(posting_user)]) 
                 uow.session.add(CalendarDay(day=day, kind=kind, name=f.get("name", "")[:50]))
             else:
                 existing.kind, existing.name = kind, f.get("name", "")[:50]
+            now = request.app.state.clock.now()
+            record(uow.session, user, now, "holidays", f"{kind} {day.isoformat()}")
             uow.commit()
     except DomainError as exc:
-        return _done(request, "holidays", error_message(lang, exc), False)
-    return _done(request, "holidays", i18n.gettext(lang, "Calendar day saved."), True)
+        return _done(request, user, "holidays", error_message(lang, exc), False)
+    return _done(request, user, "holidays", i18n.gettext(lang, "Calendar day saved."), True)
 
 
 @router.post("/admin/holidays/{day}/delete")
@@ -177,11 +346,13 @@ def remove_day(
     try:
         parsed = _day(day)
     except DomainError as exc:
-        return _done(request, "holidays", error_message(lang, exc), False)
+        return _done(request, user, "holidays", error_message(lang, exc), False)
     with UnitOfWork(request.app.state.session_factory) as uow:
         uow.session.execute(delete(CalendarDay).where(CalendarDay.day == parsed))
+        now = request.app.state.clock.now()
+        record(uow.session, user, now, "holidays", f"remove {parsed.isoformat()}")
         uow.commit()
-    return _done(request, "holidays", i18n.gettext(lang, "Calendar day removed."), True)
+    return _done(request, user, "holidays", i18n.gettext(lang, "Calendar day removed."), True)
 
 
 def _day(value: str) -> date:

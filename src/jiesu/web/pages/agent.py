@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -16,9 +16,8 @@ from jiesu.cases.schemas import AnswerIn, RegisterIn
 from jiesu.cases.workflow import Action, Role
 from jiesu.errors import DomainError
 from jiesu.uow import UnitOfWork
-from jiesu.web import i18n
+from jiesu.web import flash, i18n
 from jiesu.web.org import load_org
-from jiesu.web.pages.common import with_query
 from jiesu.web.render import error_message, error_status, render
 from jiesu.web.session import PageUser, page_user, posting_user, require_role
 
@@ -56,8 +55,6 @@ def console(
         org=org,
         form=form or {},
         error=error,
-        created=request.query_params.get("created", ""),
-        answered=request.query_params.get("answered") == "1",
     )
 
 
@@ -121,8 +118,8 @@ def register(request: Request, user: Annotated[PageUser, Depends(posting_user)])
                 )
         except (DomainError, ValidationError) as exc:
             log.info("answer after register failed for case %s", case.id)
-            return RedirectResponse(
-                with_query("/agent", created=case.id, error=error_message(lang, exc)), 303
+            return flash.redirect(
+                request, "/agent", user.csrf, created=case.id, error=error_message(lang, exc)
             )
-        return RedirectResponse(with_query("/agent", created=case.id, answered=1), 303)
-    return RedirectResponse(with_query("/agent", created=case.id), 303)
+        return flash.redirect(request, "/agent", user.csrf, created=case.id, answered=1)
+    return flash.redirect(request, "/agent", user.csrf, created=case.id)

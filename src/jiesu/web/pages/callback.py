@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from jiesu.cases import queries
 from jiesu.cases.workflow import Role
 from jiesu.errors import NotFound
 from jiesu.uow import UnitOfWork
+from jiesu.web import flash
 from jiesu.web.models import CitizenRating
 from jiesu.web.org import load_org
-from jiesu.web.pages.common import run_action, with_query
+from jiesu.web.pages.common import run_action
 from jiesu.web.pages.queues import callback_queue, paged
 from jiesu.web.render import render
 from jiesu.web.session import PageUser, page_user, posting_user, require_role
@@ -81,7 +82,7 @@ def record(
     require_role(user, *ROLES)
     done, message, _ = run_action(request, user, case_id, "callback")
     if not done:
-        return RedirectResponse(with_query(f"/callback/case/{case_id}", error=message), 303)
+        return flash.redirect(request, f"/callback/case/{case_id}", user.csrf, error=message)
     with UnitOfWork(request.app.state.session_factory) as uow:
         for rating in uow.session.scalars(
             select(CitizenRating).where(
@@ -90,4 +91,4 @@ def record(
         ):
             rating.applied = True
         uow.commit()
-    return RedirectResponse(with_query("/callback", ok=message), 303)
+    return flash.redirect(request, "/callback", user.csrf, ok=message)

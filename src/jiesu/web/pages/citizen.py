@@ -7,12 +7,14 @@ happened and when, and the unit's reply, which is written for the citizen.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from jiesu.auth.actor import Actor
@@ -23,11 +25,12 @@ from jiesu.cases.schemas import Resolved, Satisfaction, digits_only
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput
 from jiesu.uow import UnitOfWork
-from jiesu.web import i18n
+from jiesu.web import flash, i18n
 from jiesu.web.config import WebSettings
 from jiesu.web.models import CitizenPhoto, CitizenRating
 from jiesu.web.org import load_org
 from jiesu.web.pages.common import with_query
+from jiesu.web.ratelimit import Limiter
 from jiesu.web.render import error_message, error_status, render
 from jiesu.web.session import ANON_CSRF_COOKIE, CSRF_FIELD, anon_csrf, same
 
@@ -66,7 +69,47 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
 
 @router.get("/citizen")
 def citizen_page(request: Request) -> Response:
-    return _page(request, form={}, created=request.query_params.get("created", ""))
+    return _page(request, form={})
+
+
+def _limiters(request: Request) -> tuple[Limiter, Limiter]:
+    """Per address and per case number; made on first use with the app's settings."""
+    state = request.app.state
+    if getattr(state, "track_limiters", None) is None:
+        ws: WebSettings = state.web_settings
+        window = timedelta(seconds=ws.track_window_seconds)
+        state.track_limiters = (
+            Limiter(ws.track_limit_per_ip, window),
+            Limiter(ws.track_limit_per_case, window),
+        )
+    limiters: tuple[Limiter, Limiter] = state.track_limiters
+    return limiters
+
+
+def _guess_refused(request: Request, case_id: str) -> int:
+    """Seconds to wait before this address may guess (this case) again; 0 when it may."""
+    now = request.app.state.clock.now()
+    by_ip, by_case = _limiters(request)
+    ip = request.client.host if request.client else "?"
+    return max(by_ip.retry_after(ip, now), by_case.retry_after(case_id, now))
+
+
+def _guess_failed(request: Request, case_id: str) -> None:
+    now = request.app.state.clock.now()
+    by_ip, by_case = _limiters(request)
+    by_ip.hit(request.client.host if request.client else "?", now)
+    by_case.hit(case_id, now)
+
+
+def _too_many(request: Request, wait: int) -> Response:
+    lang = i18n.lang_of(request)
+    minutes = max(1, -(-wait // 60))
+    msg = i18n.gettext(lang, "Too many tries; please try again in %(minutes)s minutes.") % {
+        "minutes": minutes
+    }
+    response = _page(request, 429, form={}, track_error=msg)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _photo(data: bytes, limit: int) -> tuple[str, str]:
@@ -82,7 +125,6 @@ def _photo(data: bytes, limit: int) -> tuple[str, str]:
 
 @router.post("/citizen/submit")
 async def submit(request: Request) -> Response:
-    lang = i18n.lang_of(request)
     ws: WebSettings = request.app.state.web_settings
     form = await request.form(max_files=1, max_fields=20)
     try:
@@ -94,6 +136,13 @@ async def submit(request: Request) -> Response:
             data = await upload.read(ws.photo_max_bytes + 1)
     finally:
         await form.close()
+    # The database and the photo file are blocking work: off the event loop.
+    return await run_in_threadpool(_submit, request, fields, data)
+
+
+def _submit(request: Request, fields: dict[str, str], data: bytes) -> Response:
+    lang = i18n.lang_of(request)
+    ws: WebSettings = request.app.state.web_settings
     if not same(fields.get(CSRF_FIELD), request.cookies.get(ANON_CSRF_COOKIE)):
         msg = i18n.gettext(lang, "The form expired; please try again.")
         return _page(request, 403, form=fields, error=msg)
@@ -138,7 +187,7 @@ async def submit(request: Request) -> Response:
                 uow.commit()
     except (DomainError, ValidationError) as exc:
         return _page(request, error_status(exc), form=fields, error=error_message(lang, exc))
-    return RedirectResponse(with_query("/citizen", created=case.id), 303)
+    return flash.redirect(request, "/citizen", anon_csrf(request), created=case.id)
 
 
 def _tracked(request: Request, case_id: str, phone4: str) -> Case | None:
@@ -158,8 +207,12 @@ def track(
     phone4: Annotated[str, Query(max_length=4)] = "",
 ) -> Response:
     lang = i18n.lang_of(request)
+    wait = _guess_refused(request, case.strip())
+    if wait:
+        return _too_many(request, wait)
     found = _tracked(request, case.strip(), phone4.strip())
     if found is None:
+        _guess_failed(request, case.strip())
         # One answer for "no such case" and "wrong digits": the tracker reveals nothing.
         msg = i18n.gettext(lang, "No case matches this number and these phone digits.")
         return _page(request, 404, form={}, track_error=msg, case=case)
@@ -185,21 +238,30 @@ def track(
 
 @router.post("/citizen/rate")
 async def rate(request: Request) -> Response:
-    lang = i18n.lang_of(request)
     form = await request.form(max_files=0, max_fields=20)
     f = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_rate, request, f)
+
+
+def _rate(request: Request, f: dict[str, str]) -> Response:
+    lang = i18n.lang_of(request)
     if not same(f.get(CSRF_FIELD), request.cookies.get(ANON_CSRF_COOKIE)):
         msg = i18n.gettext(lang, "The form expired; please try again.")
         return _page(request, 403, form={}, track_error=msg)
     back = with_query("/citizen/track", case=f.get("case"), phone4=f.get("phone4"))
+    wait = _guess_refused(request, f.get("case", ""))
+    if wait:
+        return _too_many(request, wait)
     found = _tracked(request, f.get("case", ""), f.get("phone4", ""))
+    if found is None:
+        _guess_failed(request, f.get("case", ""))
     if found is None or found.status != "replied":
         msg = i18n.gettext(lang, "This case cannot be rated now.")
         return _page(request, 409, form={}, track_error=msg)
     resolved, satisfaction = f.get("resolved", ""), f.get("satisfaction", "")
     if resolved not in RESOLVED_VALUES or satisfaction not in SATISFACTION_VALUES:
         msg = i18n.gettext(lang, "Answer all three questions.")
-        return RedirectResponse(with_query(back, error=msg), 303)
+        return flash.redirect(request, back, anon_csrf(request), error=msg)
     with UnitOfWork(request.app.state.session_factory) as uow:
         uow.session.add(
             CitizenRating(
@@ -212,6 +274,5 @@ async def rate(request: Request) -> Response:
             )
         )
         uow.commit()
-    return RedirectResponse(
-        with_query(back, ok=i18n.gettext(lang, "Thank you for your rating.")), 303
-    )
+    ok = i18n.gettext(lang, "Thank you for your rating.")
+    return flash.redirect(request, back, anon_csrf(request), ok=ok)

@@ -1,22 +1,24 @@
-"""领导驾驶舱: volumes, the three rates and their trend, rankings and the district map."""
+"""领导驾驶舱: volumes, the three rates and their trend, rankings, focus streets and the
+district map — read from jiesu.assessment summaries (cockpit_summary), never the raw stream."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from jiesu.cases.models import Case
+from jiesu.assessment.scoring import GROUP_NAMES, UnitScore
 from jiesu.cases.workflow import Role
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.org import load_org
 from jiesu.web.pages import cockpit_data as d
+from jiesu.web.pages import cockpit_summary as summary
 from jiesu.web.render import render
 from jiesu.web.session import PageUser, page_user, require_role
 
@@ -30,12 +32,22 @@ METRICS = {
     "resolution": i18n.N_("Resolution rate"),
     "satisfaction": i18n.N_("Satisfaction rate"),
 }
+GROUPS = {
+    "districts": i18n.N_("Districts"),
+    "streets": i18n.N_("Streets and townships"),
+    "departments": i18n.N_("Departments"),
+    "enterprises": i18n.N_("Enterprises"),
+}
 Month = Annotated[str, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")]
 
 
 def _month(request: Request, month: str | None) -> tuple[str, list[str]]:
     months = d.months_back(request.app.state.clock.now(), request.app.state.settings.tz, 12)
     return (month if month in months else months[-1]), months
+
+
+def _lake(request: Request) -> Path:
+    return Path(request.app.state.settings.lake_dir)
 
 
 def console(
@@ -46,42 +58,37 @@ def console(
     now = request.app.state.clock.now()
     month, months = _month(request, month)
     metric = metric if metric in METRICS else "composite"
-    start, end = d.month_bounds(month, tz)
     today = datetime.combine(now.astimezone(tz).date(), time(), tz)
     with UnitOfWork(request.app.state.session_factory) as uow:
-        s = uow.session
-        org = load_org(s)
-        trend = []
-        for m in months[-6:]:
-            a, b = d.month_bounds(m, tz)
-            trend.append((m, d.volume(s, a, b), d.rates(s, a, b)))
-        by_district = d.rates_by(s, Case.district, start, end)
-        vol_district = d.volume_by(s, Case.district, start, end)
-        by_unit = d.rates_by(s, Case.lead_unit, start, end)
-        kpis = {
-            "today": d.volume(s, today, now),
-            "month": d.volume(s, start, end),
-            "rates": d.rates(s, start, end),
-        }
+        org = load_org(uow.session)
+        fig = summary.figures(uow.session, _lake(request), month)
+        # Today's count is the one live figure: a range on an indexed column, never the month.
+        today_volume = d.volume(uow.session, today, today + timedelta(days=1))
+    by_district = summary.district_scores(fig, org.unit_parent)
     ranking = {}
-    for group, kinds in (
-        ("districts", ("district",)),
-        ("streets", ("street",)),
-        ("departments", ("department",)),
-        ("enterprises", ("enterprise",)),
-    ):
-        rows = [
-            (code, org.unit(code), r)
-            for code, r in by_unit.items()
-            if org.unit_kind.get(code) in kinds and r.composite is not None
-        ]
-        rows.sort(key=lambda x: x[2].composite or 0, reverse=True)
-        ranking[group] = rows[:10]
+    for group in GROUP_NAMES:
+        units = fig.units(group)
+        ranked = [u for u in units if u.rank is not None]
+        ranking[group] = (ranked[:10], len(units) - len(ranked))
     districts = [
-        (code, name, d.metric_of(metric, by_district.get(code), vol_district.get(code, 0)))
+        (
+            code,
+            name,
+            summary.metric_value(metric, by_district.get(code), fig.district_volume.get(code, 0)),
+        )
         for code, name in org.districts()
     ]
     districts.sort(key=lambda x: -1 if x[2] is None else x[2], reverse=True)
+    trend = [
+        {
+            "month": m,
+            "volume": v,
+            "response": summary.metric_value("response", r, v),
+            "resolution": summary.metric_value("resolution", r, v),
+            "satisfaction": summary.metric_value("satisfaction", r, v),
+        }
+        for m, v, r in fig.trend
+    ]
     return render(
         request,
         "cockpit.html",
@@ -90,22 +97,14 @@ def console(
         months=months,
         metric=metric,
         metrics=METRICS,
-        kpis=kpis,
-        trend=trend,
+        fig=fig,
+        today=today_volume,
         ranking=ranking,
+        groups=GROUPS,
+        focus=fig.focus(),
         districts=districts,
-        trend_json=json.dumps(
-            [
-                {
-                    "month": m,
-                    "volume": v,
-                    "response": d.metric_of("response", r, v),
-                    "resolution": d.metric_of("resolution", r, v),
-                    "satisfaction": d.metric_of("satisfaction", r, v),
-                }
-                for m, v, r in trend
-            ]
-        ),
+        org=org,
+        trend_json=json.dumps(trend),
         map_json=json.dumps(
             [{"name": name, "code": code, "value": value} for code, name, value in districts],
             ensure_ascii=False,
@@ -135,13 +134,12 @@ def district_streets(
     require_role(user, *ROLES)
     month, _ = _month(request, month)
     metric = metric if metric in METRICS else "composite"
-    start, end = d.month_bounds(month, request.app.state.settings.tz)
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
-        by_street = d.rates_by(uow.session, Case.street, start, end)
-        vol = d.volume_by(uow.session, Case.street, start, end)
-    rows: list[tuple[str, str, float | None, Any]] = [
-        (c, n, d.metric_of(metric, by_street.get(c), vol.get(c, 0)), by_street.get(c))
+        fig = summary.figures(uow.session, _lake(request), month)
+    streets = {u.unit: u for u in fig.units("streets")}
+    rows: list[tuple[str, str, float | None, UnitScore | None]] = [
+        (c, n, summary.unit_metric(metric, streets[c]) if c in streets else None, streets.get(c))
         for _, c, n in org.streets()
         if org.unit_parent.get(c) == code
     ]
@@ -154,7 +152,6 @@ def district_streets(
         rows=rows,
         metric=metric,
         metrics=METRICS,
-        vol=vol,
     )
 
 

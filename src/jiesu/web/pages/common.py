@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from openpyxl import Workbook
 from pydantic import ValidationError
 
@@ -18,7 +18,7 @@ from jiesu.cases.schemas import ACTION_SCHEMAS
 from jiesu.cases.workflow import Action
 from jiesu.errors import DomainError
 from jiesu.uow import UnitOfWork
-from jiesu.web import i18n
+from jiesu.web import flash, i18n
 from jiesu.web.session import PageUser, posting_user
 
 router = APIRouter()
@@ -98,12 +98,11 @@ def case_action(
     """Every console posts its buttons here; the answer goes back to the page it came from."""
     done, message, status_code = run_action(request, user, case_id, action)
     back = safe_next(user.form.get("next"), "/")
-    key = "ok" if done else "error"
     if request.headers.get("hx-request"):
         from jiesu.web.render import render
 
         return render(request, "_message.html", user, status_code, ok=done, message=message)
-    return RedirectResponse(with_query(back, **{key: message}), status_code=303)
+    return flash.redirect(request, back, user.csrf, **{"ok" if done else "error": message})
 
 
 def xlsx(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Response:

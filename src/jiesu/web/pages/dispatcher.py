@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from jiesu.cases import service
@@ -16,9 +16,9 @@ from jiesu.errors import DomainError
 from jiesu.routing.rules import route
 from jiesu.routing.service import load_rules
 from jiesu.uow import UnitOfWork
-from jiesu.web import i18n
+from jiesu.web import flash, i18n
 from jiesu.web.org import load_org
-from jiesu.web.pages.common import with_query, xlsx
+from jiesu.web.pages.common import xlsx
 from jiesu.web.pages.queues import DISPATCHER_QUEUES, counts, dispatcher_queue, paged
 from jiesu.web.render import error_message, render
 from jiesu.web.session import PageUser, page_user, posting_user, require_role
@@ -109,7 +109,7 @@ def batch_dispatch(request: Request, user: Annotated[PageUser, Depends(posting_u
     ids = [int(x) for x in user.lists.get("case_id", []) if x.isdigit()][:200]
     if not ids:
         msg = i18n.gettext(lang, "Select at least one case.")
-        return RedirectResponse(with_query("/dispatcher", error=msg), 303)
+        return flash.redirect(request, "/dispatcher", user.csrf, error=msg)
     done, failed = [], []
     for case_id in ids:
         try:
@@ -127,4 +127,4 @@ def batch_dispatch(request: Request, user: Annotated[PageUser, Depends(posting_u
         except (DomainError, ValidationError) as exc:
             failed.append(f"{case_id}: {error_message(lang, exc)}")
     ok = f"{i18n.gettext(lang, 'Dispatched')}: {len(done)}" if done else None
-    return RedirectResponse(with_query("/dispatcher", ok=ok, error="; ".join(failed)), 303)
+    return flash.redirect(request, "/dispatcher", user.csrf, ok=ok, error="; ".join(failed))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib.util
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -10,14 +11,14 @@ from fastapi.responses import Response
 from jiesu.cases import queries
 from jiesu.cases.service import visible_case
 from jiesu.cases.workflow import Role
-from jiesu.errors import NotFound
+from jiesu.errors import DomainError, NotFound
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.org import load_org
 from jiesu.web.pages.common import xlsx
 from jiesu.web.pages.queues import paged, unit_inbox
-from jiesu.web.render import render
-from jiesu.web.session import PageUser, page_user, require_role
+from jiesu.web.render import error_message, render
+from jiesu.web.session import PageUser, page_user, posting_user, require_role
 
 router = APIRouter()
 ROLES = (Role.HANDLER,)
@@ -82,10 +83,16 @@ def export(
 
 
 @router.get("/unit/case/{case_id}")
-def case_page(
+def case_view(
     request: Request,
     user: Annotated[PageUser, Depends(page_user)],
     case_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:
+    return case_page(request, user, case_id)
+
+
+def case_page(
+    request: Request, user: PageUser, case_id: int, error: str = "", revealed: Any = None
 ) -> Response:
     """One case for its unit; another unit's case is simply not found (unit scoping)."""
     require_role(user, *ROLES)
@@ -100,4 +107,79 @@ def case_page(
             return render(request, "refused.html", user, 404, message=msg)
         case = queries.get_case(uow.session, user.actor, case_id, now)
         events = queries.list_events(uow.session, user.actor, case_id)
-    return render(request, "unit_case.html", user, org=org, c=case, events=events)
+    return render(
+        request,
+        "unit_case.html",
+        user,
+        422 if error else 200,
+        org=org,
+        c=case,
+        events=events,
+        error=error,
+        revealed=revealed,
+        can_reveal=_optional("jiesu.audit.reveal"),
+        can_hint=_optional("jiesu.governance.reply_quality"),
+    )
+
+
+def _optional(module: str) -> bool:
+    """Features from packages other engineers ship; the page shows them only when present."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@router.post("/unit/case/{case_id}/reveal")
+def reveal(
+    request: Request,
+    user: Annotated[PageUser, Depends(posting_user)],
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:
+    """The citizen's full name and phone, with a reason, written to the access log (审计).
+
+    Answered on this page itself, never through a redirect, cookie or URL, so the number is
+    in no browser history; the answer is marked no-store."""
+    require_role(user, *ROLES)
+    lang = i18n.lang_of(request)
+    if not _optional("jiesu.audit.reveal"):
+        return render(request, "refused.html", user, 404, message=i18n.gettext(lang, "Not found."))
+    from jiesu.audit.reveal import reveal_citizen
+
+    now = request.app.state.clock.now()
+    try:
+        with UnitOfWork(request.app.state.session_factory) as uow:
+            shown = reveal_citizen(
+                uow.session, user.actor, case_id, user.form.get("reason", "")[:500], now
+            )
+            uow.commit()
+    except DomainError as exc:
+        return case_page(request, user, case_id, error=error_message(lang, exc))
+    response = case_page(request, user, case_id, revealed=shown)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/unit/case/{case_id}/reply-hint")
+def reply_hint(
+    request: Request,
+    user: Annotated[PageUser, Depends(posting_user)],
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> Response:
+    """HTMX partial: the reply-quality score of the draft as the handler types."""
+    require_role(user, *ROLES)
+    draft = user.form.get("text", "").strip()[:5000]
+    quality = None
+    if draft and _optional("jiesu.governance.reply_quality"):
+        from jiesu.governance.reply_quality import assess_reply
+
+        with UnitOfWork(request.app.state.session_factory) as uow:
+            case = visible_case(uow.session, user.actor, case_id)
+            text, created = case.text, case.created_at
+        try:
+            quality = assess_reply(
+                text, draft, requested_at=created, replied_at=request.app.state.clock.now()
+            )
+        except ValueError:
+            quality = None
+    return render(request, "_reply_hint.html", user, quality=quality)

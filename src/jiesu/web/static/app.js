@@ -55,3 +55,63 @@
     if (t.hasAttribute && t.hasAttribute("data-autosubmit") && t.form) t.form.requestSubmit();
   });
 })();
+
+// The agent's three cascading category selects. Without script the third select alone lists
+// every leaf (grouped by its path), so the form still works; with it, each level offers only
+// the children of the level above, and a proposal chip that fills level 3 sets levels 1 and 2.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-cascade]");
+  if (!box) return;
+  var sel = [1, 2, 3].map(function (l) { return box.querySelector('[data-level="' + l + '"]'); });
+  // Every option (with its optgroup label for level 3) remembered once, then re-listed.
+  var all = sel.map(function (s) {
+    return Array.prototype.map.call(s.querySelectorAll("option"), function (o) {
+      var g = o.parentNode.tagName === "OPTGROUP" ? o.parentNode.label : "";
+      return { value: o.value, text: o.textContent, parent: o.getAttribute("data-parent") || "", group: g };
+    });
+  });
+  function ancestor(code, level) {
+    var found = "";
+    all[level - 1].forEach(function (o) { if (o.value && code.indexOf(o.value) === 0) found = o.value; });
+    return found;
+  }
+  function relist(level, parent, keep) {
+    var s = sel[level - 1];
+    s.textContent = "";
+    all[level - 1].forEach(function (o) {
+      if (o.value && parent && o.parent !== parent && o.parent.indexOf(parent) !== 0) return;
+      var opt = document.createElement("option");
+      opt.value = o.value; opt.textContent = o.value && level === 3 && !parent ? o.group + " › " + o.text : o.text;
+      s.appendChild(opt);
+    });
+    s.value = keep && Array.prototype.some.call(s.options, function (x) { return x.value === keep; }) ? keep : "";
+  }
+  // What is sent is the deepest level chosen (a proposal may be a level-1 or 2 category).
+  var sent = document.createElement("input");
+  sent.type = "hidden"; sent.name = "category";
+  sel[2].removeAttribute("name");
+  box.appendChild(sent);
+  function sync() { sent.value = sel[2].value || sel[1].value || sel[0].value; }
+  function fromLeaf(code) {
+    var l1 = ancestor(code, 1), l2 = ancestor(code, 2);
+    sel[0].value = l1;
+    relist(2, l1, l2);
+    relist(3, l2 || l1, code);
+    sync();
+  }
+  sel[0].addEventListener("change", function () { relist(2, sel[0].value, ""); relist(3, sel[0].value, ""); sync(); });
+  sel[1].addEventListener("change", function () { relist(3, sel[1].value || sel[0].value, ""); sync(); });
+  // A proposal chip writes the code into level 3 and fires "change".
+  sel[2].addEventListener("change", function () {
+    var v = sel[2].value;
+    if (v && ancestor(v, 2) !== sel[1].value) fromLeaf(v);
+    sync();
+  });
+  // Capture phase: runs before the generic data-fill handler, so the leaf is listed by then.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest('[data-fill="category"]') : null;
+    if (b) fromLeaf(b.getAttribute("data-value") || "");
+  }, true);
+  fromLeaf(sel[2].value || "");
+})();

@@ -1,0 +1,97 @@
+"""What the admin forms share: reading fields, the change log, the answer after a POST."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from jiesu.errors import InvalidInput
+from jiesu.web import flash
+from jiesu.web.models import AdminChange
+from jiesu.web.pages.common import with_query
+from jiesu.web.session import PageUser
+
+# A new version may start a little in the past (the form was open a while), never earlier:
+# cases keep the policy version they were computed with, and history is not rewritten.
+GRACE = timedelta(minutes=10)
+
+
+def done(request: Request, user: PageUser, kind: str, message: str, ok: bool) -> Response:
+    url = with_query("/admin", list=kind)
+    return flash.redirect(request, url, user.csrf, **{"ok" if ok else "error": message})
+
+
+def record(
+    session: Session, user: PageUser, now: datetime, kind: str, subject: str, detail: str = ""
+) -> None:
+    """One row of the change log, in the same transaction as the change itself."""
+    session.add(
+        AdminChange(
+            at=now,
+            actor=user.actor.username,
+            kind=kind,
+            subject=subject[:200],
+            detail=detail[:4000],
+        )
+    )
+
+
+def text(form: dict[str, str], name: str, limit: int) -> str:
+    value = form.get(name, "").strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{name}: at most {limit} characters", details={"field": name})
+    return value
+
+
+def whole(form: dict[str, str], name: str, low: int, high: int) -> int:
+    raw = form.get(name, "").strip()
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name}: a whole number from {low} to {high}", details={"field": name})
+    return int(raw)
+
+
+def decimal(form: dict[str, str], name: str) -> Decimal:
+    raw = form.get(name, "").strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput(f"{name}: a number from 0 to 1", details={"field": name}) from None
+    if not Decimal(0) <= value <= Decimal(1) or value.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise InvalidInput(f"{name}: a number from 0 to 1", details={"field": name})
+    return value
+
+
+def choice(form: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = form.get(name, "").strip()
+    if value not in allowed:
+        raise InvalidInput(
+            f"{name}: choose one of {', '.join(a or '(any)' for a in allowed)}",
+            details={"field": name},
+        )
+    return value
+
+
+def effective_from(form: dict[str, str], tz: ZoneInfo, now: datetime) -> datetime:
+    """The form's local date and time (empty: now) as UTC; never before now."""
+    raw = form.get("effective_from", "").strip()
+    if not raw:
+        return now
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"effective_from: '{raw}' is not a date and time like 2027-01-01T00:00",
+            details={"field": "effective_from"},
+        ) from None
+    when = local.replace(tzinfo=tz) if local.tzinfo is None else local
+    if when < now - GRACE:
+        raise InvalidInput(
+            "effective_from: a new version starts now or later; history is never rewritten",
+            details={"field": "effective_from"},
+        )
+    return max(when, now)
