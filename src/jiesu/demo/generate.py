@@ -172,13 +172,80 @@ class Shared:
     quality: np.ndarray
     out: Path
     seed: int
+    surges: tuple[Surge, ...] = ()
+
+
+@dataclass(frozen=True)
+class Surge:
+    """An injected surge (`--surge 17:110105:2026-09-01:14:3`): for `days` from `start`, the
+    category prefix in the area (a district, or a street: then at one spot of it) runs at
+    `factor` times its usual volume, by relabelling other cases of those days (the total is
+    unchanged). Drawn from its own random stream: without surges the output is unchanged."""
+
+    category: str
+    area: str
+    start: date
+    days: int
+    factor: float
+
+    @classmethod
+    def parse(cls, spec: str) -> Surge:
+        try:
+            cat, area, start, days, factor = spec.split(":")
+            surge = cls(cat, area, date.fromisoformat(start), int(days), float(factor))
+        except ValueError as exc:
+            raise ValueError(
+                f"--surge must look like 17:110105:2026-09-01:14:3, not {spec!r}"
+            ) from exc
+        if not (cat.isdigit() and surge.days > 0 and surge.factor > 1):
+            raise ValueError(f"--surge {spec!r}: needs a category code, days > 0 and factor > 1")
+        return surge
+
+
+def _inject(
+    shared: Shared, day_index: np.ndarray, cat_idx: np.ndarray, district_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Relabel cases for the surges in place; returns each case's forced street (-1: none) and
+    whether it sits at the surge's spot."""
+    ref, n = shared.ref, len(day_index)
+    forced = np.full(n, -1, np.int64)
+    rng = np.random.default_rng([shared.seed, int(day_index[0]) if n else 0, 7])
+    day0 = shared.days[0].astype("datetime64[D]")
+    for s in shared.surges:
+        lo = int((np.datetime64(s.start, "D") - day0).astype(int))
+        window = (day_index >= lo) & (day_index < lo + s.days)
+        leaves = np.nonzero(np.char.startswith(ref.categories.astype(str), s.category))[0]
+        street = np.nonzero(ref.streets == s.area)[0]
+        district = s.area if not len(street) else ref.street_district[street[0]]
+        d = np.nonzero(ref.district_codes == district)[0]
+        if not window.any() or not len(leaves) or not len(d):
+            continue
+        area_share = ref.district_weight[d[0]] / ref.district_weight.sum()
+        if len(street):
+            area_share /= int((ref.street_district == district).sum())
+        cat_share = shared.seasonal[day_index, :][:, leaves].sum(axis=1)
+        p = np.clip((s.factor - 1) * cat_share * area_share, 0, 1)
+        hit = window & (rng.random(n) < p)
+        w = ref.category_weight[leaves] / ref.category_weight[leaves].sum()
+        cat_idx[hit] = leaves[rng.choice(len(leaves), int(hit.sum()), p=w)]
+        district_idx[hit] = d[0]
+        if len(street):
+            forced[hit] = street[0]
+    return forced, forced >= 0
 
 
 _SHARED: Shared | None = None  # set before the workers fork; read-only in them
 
 
 def generate(
-    rows: int, out: Path, *, end: date, months: int, seed: int, workers: int | None = None
+    rows: int,
+    out: Path,
+    *,
+    end: date,
+    months: int,
+    seed: int,
+    workers: int | None = None,
+    surges: tuple[Surge, ...] = (),
 ) -> dict[str, Any]:
     global _SHARED
     rng = np.random.default_rng(seed)
@@ -202,7 +269,7 @@ def generate(
                 MonthJob(index, str(month), positions, per_day[positions], next_case, progress)
             )
             next_case += n
-    _SHARED = Shared(ref, days, _season(days, ref.categories, ref), quality, out, seed)
+    _SHARED = Shared(ref, days, _season(days, ref.categories, ref), quality, out, seed, surges)
     workers = workers or os.cpu_count() or 1
     try:
         if workers > 1 and len(jobs) > 1:
@@ -321,12 +388,19 @@ def _month(
     order = np.argsort(ref.street_district, kind="stable")
     lo = np.searchsorted(ref.street_district[order], ref.district_codes, "left")
     hi = np.searchsorted(ref.street_district[order], ref.district_codes, "right")
-    pick = (rng.random(n) * (hi - lo)[district_idx]).astype(np.int64)
-    street_idx = order[lo[district_idx] + pick]
+    uniform = rng.random(n)
+    if shared.surges:  # placed here so that without surges not one random draw moves
+        forced, spot = _inject(shared, day_index, cat_idx, district_idx)
+    street_idx = order[lo[district_idx] + (uniform * (hi - lo)[district_idx]).astype(np.int64)]
+    if shared.surges:
+        street_idx = np.where(spot, forced, street_idx)
     cx = np.array([ref.centroids.get(d, (116.4, 39.9))[0] for d in ref.district_codes])
     cy = np.array([ref.centroids.get(d, (116.4, 39.9))[1] for d in ref.district_codes])
     lon = cx[district_idx] + rng.normal(0, 0.04, n)
     lat = cy[district_idx] + rng.normal(0, 0.03, n)
+    if shared.surges and spot.any():  # a street's surge is at one spot of ~300 m
+        lon[spot] = cx[district_idx[spot]] + 0.05 + rng.normal(0, 0.001, int(spot.sum()))
+        lat[spot] = cy[district_idx[spot]] + 0.03 + rng.normal(0, 0.001, int(spot.sum()))
     inquiry = rng.random(n) < 0.55
     rtype = np.where(inquiry, 0, rng.choice(4, n, p=[0.55, 0.25, 0.1, 0.1]) + 1)
     # Lead unit as an index into ref.lead_codes: streets, districts, departments, enterprises.
@@ -433,16 +507,24 @@ def generate_command(
     months: Annotated[int, typer.Option(min=1, max=120)] = 48,
     end: Annotated[str, typer.Option(help="last day, YYYY-MM-DD")] = "2026-10-31",
     seed: int = 2026,
+    surge: Annotated[
+        list[str] | None,
+        typer.Option(help="inject a surge CATEGORY:AREA:YYYY-MM-DD:DAYS:FACTOR (repeatable)"),
+    ] = None,
 ) -> None:
     """Write a synthetic history of N cases straight to the analytics lake layout."""
     try:
         last = date.fromisoformat(end)
     except ValueError as exc:
         raise typer.BadParameter("--end must look like 2026-10-31") from exc
+    try:
+        surges = tuple(Surge.parse(spec) for spec in surge or ())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     if out.exists() and any(out.iterdir()):
         raise typer.BadParameter(f"--out {out} is not empty; give a new directory")
     began = time.perf_counter()
-    totals = generate(rows, out, end=last, months=months, seed=seed)
+    totals = generate(rows, out, end=last, months=months, seed=seed, surges=surges)
     took = time.perf_counter() - began
     typer.echo(
         f"{out}: {totals['cases']:,} cases, {totals['callbacks']:,} callbacks, "

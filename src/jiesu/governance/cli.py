@@ -11,7 +11,11 @@ import typer
 from jiesu.errors import DomainError
 from jiesu.governance import export
 
-governance_app = typer.Typer(no_args_is_help=True, help="主动治理: reply quality, 七有五性.")
+governance_app = typer.Typer(
+    no_args_is_help=True,
+    help="主动治理: reply quality, 七有五性, spatial hotspots, surges, monthly-topic candidates.",
+)
+forecast_app = typer.Typer(no_args_is_help=True, help="预测: weekly forecasts and their backtest.")
 
 FormatOpt = Annotated[str, typer.Option("--format", help="json | table | csv | xlsx")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write to this file")]
@@ -139,3 +143,155 @@ def reply_quality_cmd(
     if fmt == "table":
         typer.echo(f"{body['summary']}", err=True)
     _emit(body, "replies", COLUMNS, fmt, out)
+
+
+@governance_app.command("spatial")
+def spatial_cmd(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    category: Annotated[str | None, typer.Option(help="category code prefix, e.g. 17")] = None,
+    level: Annotated[str, typer.Option(help="h3 | street")] = "h3",
+    resolution: Annotated[int, typer.Option(help="H3 resolution, 7 or 8")] = 8,
+    baseline: Annotated[int, typer.Option(help="trailing months of baseline")] = 6,
+    q: Annotated[float, typer.Option(help="false discovery rate")] = 0.05,
+    top: Annotated[int, typer.Option(min=1, max=500)] = 100,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+) -> None:
+    """空间热点: H3 cells or streets significantly above their own baseline in a month."""
+    from jiesu.governance import service
+
+    started = time.perf_counter()
+    try:
+        body = service.spatial(
+            Path(_settings().lake_dir),
+            month,
+            category=category,
+            level=level,
+            resolution=resolution,
+            baseline=baseline,
+            q=q,
+            top=top,
+        )
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    body["seconds"] = round(time.perf_counter() - started, 1)
+    if fmt == "table":
+        typer.echo(
+            f"{body['tested']} areas tested ({body['test']}, α={body['alpha']}), "
+            f"{body['significant']} significant at q={q}",
+            err=True,
+        )
+    _emit(body, "hotspots", service.SPATIAL_COLUMNS, fmt, out)
+
+
+def _lake_body(fn: Any, *args: Any, **options: Any) -> dict[str, Any]:
+    from jiesu.governance import service
+
+    started = time.perf_counter()
+    try:
+        body = service.lake_call(fn, *args, **options)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    body["seconds"] = round(time.perf_counter() - started, 1)
+    return body
+
+
+MethodOpt = Annotated[str, typer.Option(help="snaive_drift | snaive | ets")]
+
+
+@governance_app.command("surges")
+def surges_cmd(
+    week: Annotated[str | None, typer.Option(help="a day of the week, YYYY-MM-DD")] = None,
+    method: MethodOpt = "snaive_drift",
+    min_cases: Annotated[int, typer.Option(min=1)] = 10,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+) -> None:
+    """突增预警: series of the (latest complete) week above their forecast interval."""
+    from datetime import date
+
+    from jiesu.governance import service
+    from jiesu.governance.surges import surges
+
+    try:
+        day = date.fromisoformat(week) if week else None
+    except ValueError as exc:
+        raise _fail(f"--week must look like 2026-10-19, not {week!r}") from exc
+    settings = _settings()
+    body = _lake_body(
+        surges, Path(settings.lake_dir), settings.tz, week=day, method=method, min_cases=min_cases
+    )
+    _emit(body, "surges", service.SURGE_COLUMNS, fmt, out)
+
+
+@governance_app.command("candidates")
+def candidates_cmd(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    top: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+) -> None:
+    """每月一题候选: problems ranked by volume, breadth, persistence, repeats and low rates."""
+    from jiesu.governance import service
+    from jiesu.governance.candidates import monthly_candidates
+
+    body = _lake_body(monthly_candidates, Path(_settings().lake_dir), month, top=top)
+    _emit(body, "candidates", service.CANDIDATE_COLUMNS, fmt, out)
+
+
+@forecast_app.command("run")
+def forecast_run(
+    category: Annotated[str | None, typer.Option(help="level-1 category code")] = None,
+    district: Annotated[str | None, typer.Option(help="district code")] = None,
+    horizon: Annotated[int, typer.Option(min=1, max=12)] = 8,
+    method: MethodOpt = "snaive_drift",
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+) -> None:
+    """Weekly forecasts per category × district with 95% intervals."""
+    from jiesu.governance import service
+    from jiesu.governance.forecast import forecast
+
+    settings = _settings()
+    body = _lake_body(
+        forecast,
+        Path(settings.lake_dir),
+        settings.tz,
+        horizon=horizon,
+        method=method,
+        category=category,
+        district=district,
+    )
+    _emit(body, "forecasts", service.FORECAST_COLUMNS, fmt, out)
+
+
+@forecast_app.command("backtest")
+def forecast_backtest(
+    horizon: Annotated[int, typer.Option(min=1, max=12)] = 8,
+    origins: Annotated[int, typer.Option(min=1, max=104)] = 12,
+    method: Annotated[
+        list[str] | None, typer.Option("--method", help="repeatable; snaive is always included")
+    ] = None,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+) -> None:
+    """MASE, sMAPE and interval coverage of each method against the seasonal naive."""
+    from jiesu.governance import service
+    from jiesu.governance.surges import backtest
+
+    methods = tuple(dict.fromkeys(["snaive", *(method or ["snaive_drift"])]))
+    settings = _settings()
+    body = _lake_body(
+        backtest,
+        Path(settings.lake_dir),
+        settings.tz,
+        horizon=horizon,
+        origins=origins,
+        methods=methods,
+    )
+    if fmt == "table":
+        typer.echo(
+            f"{body['series']} series, {body['origins']} origins × {body['horizon']} weeks",
+            err=True,
+        )
+    _emit(body, "methods", service.BACKTEST_COLUMNS, fmt, out)

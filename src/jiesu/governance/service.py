@@ -36,6 +36,30 @@ LIVELIHOOD_COLUMNS = (
     "satisfaction_rate",
 )
 MAX_TOP = 500
+SURGE_COLUMNS = (
+    "category", "category_name", "district", "district_name", "week",
+    "actual", "forecast", "lower", "upper", "ratio",
+)  # fmt: skip
+FORECAST_COLUMNS = (
+    "category", "category_name", "district", "district_name", "week", "forecast", "lower", "upper",
+)  # fmt: skip
+BACKTEST_COLUMNS = ("method", "mase", "smape", "coverage", "mase_vs_snaive")
+CANDIDATE_COLUMNS = (
+    "rank", "score", "category", "name", "parent", "cases", "districts", "months_present",
+    "repeat_share", "resolution_rate", "satisfaction_rate", "evidence",
+)  # fmt: skip
+SPATIAL_COLUMNS = (
+    "area",
+    "name",
+    "district",
+    "lat",
+    "lon",
+    "observed",
+    "expected",
+    "ratio",
+    "p",
+    "q",
+)
 
 
 def topics_body(messages: list[Message], top: int, **meta: Any) -> dict[str, Any]:
@@ -86,3 +110,22 @@ def reply_quality(
         ).as_dict()
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
+
+
+def spatial(lake: Path, month: str, **options: Any) -> dict[str, Any]:
+    """空间热点: areas significantly above their own baseline (governance/spatial.py)."""
+    from jiesu.governance.spatial import spatial_hotspots
+
+    try:
+        return spatial_hotspots(lake, month, **options)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def lake_call(fn: Any, *args: Any, **options: Any) -> dict[str, Any]:
+    """Run a lake computation; a ValueError from the lake layer is the caller's bad input."""
+    try:
+        result: dict[str, Any] = fn(*args, **options)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return result

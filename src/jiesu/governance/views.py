@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +39,87 @@ def livelihood(
     """七有五性: volume, share and the three rates per livelihood dimension for a month."""
     require(actor, *READERS)
     return service.livelihood(Path(settings.lake_dir), month, uow.session)
+
+
+@router.get("/spatial/{month}")
+def spatial(
+    month: str,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    category: Annotated[str | None, Query(description="category code prefix, e.g. 17")] = None,
+    level: Annotated[str, Query(description="h3 | street")] = "h3",
+    resolution: Annotated[int, Query(description="H3 resolution, 7 or 8")] = 8,
+    baseline: Annotated[int, Query(ge=2, le=24)] = 6,
+    q: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+    top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 100,
+) -> dict[str, Any]:
+    """空间热点: H3 cells or streets above their own baseline (Poisson/NB test, BH FDR)."""
+    require(actor, *READERS)
+    return service.spatial(
+        Path(settings.lake_dir),
+        month,
+        category=category,
+        level=level,
+        resolution=resolution,
+        baseline=baseline,
+        q=q,
+        top=top,
+    )
+
+
+@router.get("/surges")
+def surges(
+    actor: CurrentActor,
+    settings: SettingsDep,
+    week: Annotated[date | None, Query(description="a day of the week to check")] = None,
+    method: Annotated[str, Query(description="snaive_drift | snaive | ets")] = "snaive_drift",
+    min_cases: Annotated[int, Query(ge=1, le=10_000)] = 10,
+) -> dict[str, Any]:
+    """突增预警: category × district series whose week is above its forecast interval."""
+    from jiesu.governance.surges import surges as find
+
+    require(actor, *READERS)
+    return service.lake_call(
+        find, Path(settings.lake_dir), settings.tz, week=week, method=method, min_cases=min_cases
+    )
+
+
+@router.get("/forecast")
+def forecast(
+    actor: CurrentActor,
+    settings: SettingsDep,
+    category: Annotated[str | None, Query(description="level-1 category code")] = None,
+    district: Annotated[str | None, Query(description="district code")] = None,
+    horizon: Annotated[int, Query(ge=1, le=12)] = 8,
+    method: Annotated[str, Query(description="snaive_drift | snaive | ets")] = "snaive_drift",
+) -> dict[str, Any]:
+    """预测: weekly volume per category × district for the next weeks, with 95% intervals."""
+    from jiesu.governance.forecast import forecast as run
+
+    require(actor, *READERS)
+    return service.lake_call(
+        run,
+        Path(settings.lake_dir),
+        settings.tz,
+        horizon=horizon,
+        method=method,
+        category=category,
+        district=district,
+    )
+
+
+@router.get("/candidates/{month}")
+def candidates(
+    month: str,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 20,
+) -> dict[str, Any]:
+    """每月一题候选: problems ranked by volume, breadth, persistence, repeats and low rates."""
+    from jiesu.governance.candidates import monthly_candidates
+
+    require(actor, *READERS)
+    return service.lake_call(monthly_candidates, Path(settings.lake_dir), month, top=top)
 
 
 class ReplyQualityIn(BaseModel):
