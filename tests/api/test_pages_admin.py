@@ -219,3 +219,26 @@ def test_policy_pages_are_admin_only_and_need_csrf(client: TestClient, db: Datab
     with db.uow() as uow:
         s = uow.session
         assert s.scalars(select(AdminChange)).all() == []
+
+
+def test_routing_rule_retired_keeps_its_history(
+    client: TestClient, db: Database, clock: FixedClock
+) -> None:
+    token = login(client, "admin")
+    post(client, "/admin/routing", token, category_prefix="0501", target=DISTRICT, note="区管路灯")
+    with db.uow() as uow:
+        rule_id = uow.session.scalars(
+            select(RoutingRule.id).where(RoutingRule.note == "区管路灯")
+        ).one()
+    resp = post(client, "/admin/routing/retire", token, rule_id=str(rule_id))
+    assert "ok" in shown(client, resp)
+    with db.uow() as uow:
+        s = uow.session
+        # Retired now: the street (属地) rule applies again; before, the district's did.
+        decision = propose_unit(s, "050101", DISTRICT, STREET, clock.now())
+        assert decision is not None and decision.lead_unit == STREET
+        rule = s.get(RoutingRule, rule_id)
+        assert rule is not None and rule.retired_from == clock.now()
+    again = post(client, "/admin/routing/retire", token, rule_id=str(rule_id))
+    assert "error" in shown(client, again)
+    assert "retired" in client.get("/admin?list=changes").text

@@ -22,3 +22,5 @@ class RoutingRule(Base):
     co_targets: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A rule is never edited or deleted: it is retired from a date on, and its history stays.
+    retired_from: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from jiesu.routing.models import RoutingRule
@@ -13,7 +13,12 @@ from jiesu.units.catalog import load_routing_rules
 
 
 def load_rules(session: Session, at: datetime) -> list[Rule]:
-    rows = session.scalars(select(RoutingRule).where(RoutingRule.effective_from <= at))
+    rows = session.scalars(
+        select(RoutingRule).where(
+            RoutingRule.effective_from <= at,
+            or_(RoutingRule.retired_from.is_(None), RoutingRule.retired_from > at),
+        )
+    )
     return [
         Rule(
             id=r.id,

@@ -32,9 +32,15 @@ def upgrade() -> None:
     with op.batch_alter_table("admin_change", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_admin_change_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_admin_change_kind"), ["kind"], unique=False)
+    with op.batch_alter_table("routing_rule", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("retired_from", jiesu.db.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("routing_rule", schema=None) as batch_op:
+        batch_op.drop_column("retired_from")
     with op.batch_alter_table("admin_change", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_admin_change_kind"))
         batch_op.drop_index(batch_op.f("ix_admin_change_at"))

@@ -158,6 +158,42 @@ def add_routing_rule(
     return f.done(request, user, "routing", i18n.gettext(lang, "Routing rule added."), True)
 
 
+@router.post("/admin/routing/retire")
+def retire_routing_rule(
+    request: Request, user: Annotated[PageUser, Depends(posting_user)]
+) -> Response:
+    """Retire a rule from a date on; it stays in the history and in force before that date."""
+    require_role(user, Role.ADMIN)
+    form, lang = user.form, i18n.lang_of(request)
+    now = request.app.state.clock.now()
+    try:
+        raw = f.text(form, "rule_id", 12)
+        if not raw.isdigit():
+            raise InvalidInput("rule_id: the number of the rule", details={"field": "rule_id"})
+        since = f.effective_from(form, request.app.state.settings.tz, now)
+        with UnitOfWork(request.app.state.session_factory) as uow:
+            rule = uow.session.get(RoutingRule, int(raw))
+            if rule is None:
+                raise InvalidInput(f"rule_id: no rule {raw}", details={"field": "rule_id"})
+            if rule.retired_from is not None:
+                raise InvalidInput(
+                    f"rule_id: rule {raw} is already retired", details={"field": "rule_id"}
+                )
+            rule.retired_from = max(since, rule.effective_from)
+            f.record(
+                uow.session,
+                user,
+                now,
+                "routing",
+                f"rule {rule.id} retired",
+                f"from {rule.retired_from.isoformat()}",
+            )
+            uow.commit()
+    except DomainError as exc:
+        return f.done(request, user, "routing", error_message(lang, exc), False)
+    return f.done(request, user, "routing", i18n.gettext(lang, "Routing rule retired."), True)
+
+
 @router.post("/admin/weights")
 def add_weights(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """考评权重 for a unit kind from a month on; a month already frozen keeps its own policy."""
