@@ -15,11 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiesu import __version__
 from jiesu.assessment.views import router as assessment_router
+from jiesu.audit.views import router as audit_router
+from jiesu.auth.http import install as install_http_guards
 from jiesu.auth.views import router as auth_router
 from jiesu.cases.views import router as cases_router
 from jiesu.clock import Clock, SystemClock
 from jiesu.db import make_engine, make_session_factory
 from jiesu.errors import DomainError
+from jiesu.governance.views import router as governance_router
 from jiesu.knowledge.views import router as knowledge_router
 from jiesu.open311.views import router as open311_router
 from jiesu.settings import Settings, get_settings
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    install_http_guards(app, settings.max_body_bytes)
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -109,7 +113,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(assessment_router, prefix="/api/v1")
     app.include_router(units_router, prefix="/api/v1")
     app.include_router(knowledge_router, prefix="/api/v1")
+    app.include_router(governance_router, prefix="/api/v1")
     install_web(app)
     app.include_router(triage_router, prefix="/api/v1")
     app.include_router(open311_router)
+    app.include_router(audit_router, prefix="/api/v1")
     return app

@@ -14,9 +14,11 @@ from jiesu.audit.cli import audit_app
 from jiesu.clock import SystemClock
 from jiesu.demo.generate import generate_command
 from jiesu.errors import DomainError
+from jiesu.governance.cli import forecast_app, governance_app, hotspots
 from jiesu.importers.cli import import_app
 from jiesu.knowledge.cli import knowledge_app
 from jiesu.open311.cli import open311_app
+from jiesu.ops.cli import backup_command, restore_command, retention_command
 from jiesu.settings import get_settings
 from jiesu.triage.cli import model_app
 from jiesu.uow import configured_uow
@@ -36,7 +38,13 @@ app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(assess_app, name="assess")
 app.add_typer(report_app, name="report")
+app.add_typer(governance_app, name="governance")
+app.add_typer(forecast_app, name="forecast")
+app.command("hotspots")(hotspots)
 app.add_typer(audit_app, name="audit")
+db_app.command("backup")(backup_command)
+db_app.command("restore")(restore_command)
+jobs_app.command("retention")(retention_command)
 
 app.add_typer(model_app, name="model", help="Triage models: train, evaluate, predict, use.")
 
@@ -131,6 +139,20 @@ def users_create(
             raise _fail(exc.message) from exc
         uow.commit()
     typer.echo(f"user {username} created")
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(username: Annotated[str, typer.Option()]) -> None:
+    """Revoke every API token of USERNAME and end their web sessions (a leaked token)."""
+    from jiesu.auth.service import revoke_user_tokens
+
+    with configured_uow() as uow:
+        try:
+            n = revoke_user_tokens(uow.session, username)
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
+        uow.commit()
+    typer.echo(f"{n} token(s) of {username} revoked, web sessions ended")
 
 
 @jobs_app.command("scan")

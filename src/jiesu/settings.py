@@ -15,7 +15,17 @@ class Settings(BaseSettings):
     # The city's zone: working days and business hours are counted here (DESIGN §4).
     timezone: str = "Asia/Shanghai"
     token_ttl_hours: int = 12
+    # Login throttling (jiesu.auth.limits): failures in the window lock for lockout minutes.
+    login_max_failures: int = 5
+    login_max_failures_per_client: int = 20
+    login_window_minutes: int = 15
+    login_lockout_minutes: int = 15
+    # Largest request body the API accepts (bytes); bigger ones get 413 before parsing.
+    max_body_bytes: int = 1_000_000
     page_size_max: int = 200
+    # `jiesu jobs retention`: citizens' names and phones of cases finished longer ago are
+    # anonymised (3 years by default; the centre's records policy decides).
+    retention_days: int = 1095
     # Notifications out (jiesu.notify): empty host / url means that channel is off.
     smtp_host: str = ""
     smtp_port: int = 25

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.analytics.export import GAP_MARGIN, refresh
 from jiesu.analytics.lake import LakeState, part_name
-from jiesu.clock import FixedClock
-from tests.conftest import Database
 from jiesu.cases.models import Callback
 from jiesu.cases.service import act
 from jiesu.cases.workflow import Action
+from jiesu.clock import FixedClock
 from jiesu.uow import UnitOfWork
+from tests.conftest import Database
 from tests.helpers import CALLBACK, TZ, do, register, to_replied
 
 

@@ -45,7 +45,7 @@ class AccessOut(BaseModel):
 
 @router.post("/cases/{case_id}/reveal", response_model=RevealOut)
 def reveal(
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: RevealIn,
     uow: UowDep,
     clock: ClockDep,
@@ -65,7 +65,7 @@ def reveal(
 def access_log(
     uow: UowDep,
     actor: CurrentActor,
-    case_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AccessOut]:
     require(actor, Role.ADMIN, Role.LEADER)

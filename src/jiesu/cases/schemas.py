@@ -106,8 +106,12 @@ class CallbackIn(ActionIn):
     note: str = Field("", max_length=4000)
 
 
+# Ids are INTEGER columns: on PostgreSQL a larger number is a database error (500), not a 404.
+MAX_ID = 2**31 - 1
+
+
 class MergeIn(ActionIn):
-    into: int = Field(ge=1)
+    into: int = Field(ge=1, le=MAX_ID)
 
 
 ACTION_SCHEMAS: dict[str, type[ActionIn]] = {

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from jiesu.cases import queries, service
 from jiesu.cases.models import Case
-from jiesu.cases.schemas import ACTION_SCHEMAS, ActionIn, CaseOut, CasePage, EventOut, RegisterIn
+from jiesu.cases.schemas import (
+    ACTION_SCHEMAS,
+    MAX_ID,
+    ActionIn,
+    CaseOut,
+    CasePage,
+    EventOut,
+    RegisterIn,
+)
 from jiesu.cases.workflow import Action, Role, Status
 from jiesu.errors import InvalidInput
 from jiesu.intake import idempotency
@@ -18,7 +26,7 @@ from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)

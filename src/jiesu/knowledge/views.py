@@ -12,7 +12,7 @@ from jiesu.knowledge.service import ArticleIn, ArticleOut
 from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
-ArticleId = Annotated[int, Path(ge=1, le=2**62)]
+ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER id
 STAFF = tuple(r for r in Role if r is not Role.CITIZEN)
 
 

@@ -186,7 +186,8 @@ def get_requests(
 
 
 def _case_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    # Case ids are INTEGER: a bigger number must be "not found", not a PostgreSQL error.
+    if not value.isdigit() or len(value) > 10 or int(value) > 2**31 - 1:
         raise NotFound(f"service_request_id '{value[:30]}' not found")
     return int(value)
 

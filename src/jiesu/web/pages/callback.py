@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from jiesu.cases import queries
+from jiesu.cases.schemas import MAX_ID
 from jiesu.cases.workflow import Role
 from jiesu.errors import NotFound
 from jiesu.uow import UnitOfWork
@@ -53,7 +54,7 @@ def queue_page(
 def case_page(
     request: Request,
     user: Annotated[PageUser, Depends(page_user)],
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     require_role(user, *ROLES)
     now = request.app.state.clock.now()
@@ -76,7 +77,7 @@ def case_page(
 def record(
     request: Request,
     user: Annotated[PageUser, Depends(posting_user)],
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """The callback itself; a citizen's pending rating for the case is marked as used."""
     require_role(user, *ROLES)

@@ -20,8 +20,8 @@ from starlette.datastructures import UploadFile
 from jiesu.auth.actor import Actor
 from jiesu.cases import service
 from jiesu.cases.models import Case, CaseEvent
+from jiesu.cases.schemas import MAX_ID, Resolved, Satisfaction, digits_only
 from jiesu.cases.schemas import RegisterIn as _RegisterIn
-from jiesu.cases.schemas import Resolved, Satisfaction, digits_only
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput
 from jiesu.uow import UnitOfWork
@@ -194,7 +194,7 @@ def _tracked(request: Request, case_id: str, phone4: str) -> Case | None:
     if not case_id.isdigit() or len(phone4) != 4 or not phone4.isdigit():
         return None
     with UnitOfWork(request.app.state.session_factory) as uow:
-        case = uow.session.get(Case, int(case_id)) if int(case_id) < 2**62 else None
+        case = uow.session.get(Case, int(case_id)) if int(case_id) <= MAX_ID else None
     if case is None or not digits_only(case.citizen_phone).endswith(phone4):
         return None
     return case

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from pydantic import ValidationError
 
 from jiesu.cases import service
-from jiesu.cases.schemas import ACTION_SCHEMAS
+from jiesu.cases.schemas import ACTION_SCHEMAS, MAX_ID
 from jiesu.cases.workflow import Action
 from jiesu.errors import DomainError
 from jiesu.uow import UnitOfWork
@@ -91,7 +91,7 @@ def run_action(
 @router.post("/case/{case_id}/{action}")
 def case_action(
     request: Request,
-    case_id: int = Path(ge=1, le=2**62),
+    case_id: int = Path(ge=1, le=MAX_ID),
     action: str = Path(max_length=40),
     user: PageUser = Depends(posting_user),
 ) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from jiesu.cases import queries
+from jiesu.cases.schemas import MAX_ID
 from jiesu.cases.service import visible_case
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, NotFound
@@ -86,7 +87,7 @@ def export(
 def case_view(
     request: Request,
     user: Annotated[PageUser, Depends(page_user)],
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     return case_page(request, user, case_id)
 
@@ -134,7 +135,7 @@ def _optional(module: str) -> bool:
 def reveal(
     request: Request,
     user: Annotated[PageUser, Depends(posting_user)],
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """The citizen's full name and phone, with a reason, written to the access log (审计).
 
@@ -164,7 +165,7 @@ def reveal(
 def reply_hint(
     request: Request,
     user: Annotated[PageUser, Depends(posting_user)],
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """HTMX partial: the reply-quality score of the draft as the handler types."""
     require_role(user, *ROLES)
