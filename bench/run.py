@@ -12,6 +12,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
+    # --gather: only collect the tables the benchmarks last wrote (no re-run).
+    gather_only = "--gather" in sys.argv[1:]
     sections = [
         "# jiesu benchmarks",
         "",
@@ -19,7 +21,7 @@ def main() -> int:
         "",
     ]
     failed = 0
-    for script in sorted(HERE.glob("*/bench_*.py")):
+    for script in [] if gather_only else sorted(HERE.glob("*/bench_*.py")):
         print(f"== {script.relative_to(HERE.parent)}", flush=True)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, str(script)], cwd=HERE.parent, check=False)
