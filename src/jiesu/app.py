@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -84,6 +85,45 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(503, "unavailable", "the database is busy or unavailable; retry shortly")
 
 
+# Every error body, 422 included, is {"error": {...}} (install_error_handlers); the OpenAPI
+# document must say so instead of FastAPI's default {"detail": [...]}.
+ERROR_BODY: dict[str, Any] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_BODY
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -100,6 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    _document_errors(app)
     install_http_guards(app, settings.max_body_bytes)
 
     @app.get("/api/v1/health", tags=["health"])

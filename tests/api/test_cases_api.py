@@ -37,6 +37,11 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert "/api/v1/cases/{case_id}/whistle" in spec["paths"]
     body = spec["paths"]["/api/v1/cases/{case_id}/whistle"]["post"]["requestBody"]
     assert "WhistleIn" in str(body)
+    # 422 is documented as the body the API really sends.
+    documented = spec["components"]["schemas"]["HTTPValidationError"]
+    assert documented["required"] == ["error"]
+    sent = client.post("/api/v1/cases", json={}, headers=auth(client, "agent")).json()
+    assert set(sent) == {"error"} and {"code", "message"} <= set(sent["error"])
 
 
 def test_login_errors(client: TestClient) -> None:
