@@ -47,6 +47,7 @@ def _case(db: Database, clock: FixedClock, text: str, final_category: str) -> No
 def test_report_counts_agreement(db: Database, clock: FixedClock, env: None) -> None:
     for code, text in TEXTS.items():
         _case(db, clock, text, code)
+    register(db, clock)  # registered without a proposal (not through the API): not judged
     result = runner.invoke(app, ["model", "report"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

@@ -67,7 +67,9 @@ def agreement_report(
     by_month: dict[str, Tally] = defaultdict(Tally)
     by_category: dict[str, Tally] = defaultdict(Tally)
     for case in session.scalars(stmt.execution_options(yield_per=1000)):
-        proposal = case.triage or {}
+        proposal = case.triage
+        if not proposal:
+            continue  # stored as JSON null by an older version: no proposal to judge
         checks = _checks(case, proposal)
         overall.add(checks)
         by_month[case.created_at.astimezone(tz).strftime("%Y-%m")].add(checks)
