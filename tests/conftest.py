@@ -21,13 +21,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiesu.app import create_app
-from jiesu.bootstrap import bootstrap, create_demo_users
 from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory
-from jiesu.migrate import upgrade
 from jiesu.models import Base
 from jiesu.settings import Settings
 from jiesu.uow import UnitOfWork
+from tests.databases import migrate_and_seed, recreate_pg
 
 PG_URL = os.environ.get(
     "JIESU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_test"
@@ -55,13 +54,7 @@ class Database:
 
 
 def _seed(url: str) -> None:
-    upgrade(url)
-    engine = make_engine(url)
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        bootstrap(uow.session)
-        create_demo_users(uow.session, T0)
-        uow.commit()
-    engine.dispose()
+    migrate_and_seed(url, users_at=T0)
 
 
 @pytest.fixture(scope="session")
@@ -69,16 +62,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     _seed(f"sqlite:///{path}")
     return path
-
-
-def recreate_pg(url: str) -> None:
-    """Drop and create the database named in url; fails (or skips) if PostgreSQL is down."""
-    target = sa.engine.make_url(url)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 def pg_scratch_url(suffix: str) -> str:

@@ -24,13 +24,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from machine import describe
+from tests.databases import migrate_and_seed, recreate_pg
 
-from jiesu.bootstrap import bootstrap
 from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory
 from jiesu.importers.nyc311 import import_nyc311
-from jiesu.migrate import upgrade
 from jiesu.uow import UnitOfWork
 
 HERE = Path(__file__).resolve().parent
@@ -65,22 +65,10 @@ def synthesise(rows: int, out: Path, seed: int = 7) -> None:
             writer.writerow(row)
 
 
-def recreate_pg(url: str) -> None:
-    target = sa.engine.make_url(url)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
 def run(url: str, path: Path) -> dict[str, float]:
-    upgrade(url)
+    migrate_and_seed(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    with UnitOfWork(factory) as uow:
-        bootstrap(uow.session)
-        uow.commit()
     clock = FixedClock(datetime(2026, 11, 22, tzinfo=UTC))
     out: dict[str, float] = {}
     with UnitOfWork(factory) as uow:

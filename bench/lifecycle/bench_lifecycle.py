@@ -20,19 +20,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from machine import describe
+from tests.databases import migrate_and_seed, recreate_pg
 
 from jiesu.auth.actor import Actor
-from jiesu.bootstrap import bootstrap
 from jiesu.cases import schemas as s
 from jiesu.cases.service import act, register_case
 from jiesu.cases.workflow import Action, Role
 from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory
-from jiesu.migrate import upgrade
 from jiesu.uow import UnitOfWork
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -56,12 +54,9 @@ STEPS: list[tuple[str, Actor, Action, s.ActionIn]] = [
 
 
 def run(url: str, cases: int) -> dict[str, list[float]]:
-    upgrade(url)
+    migrate_and_seed(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    with UnitOfWork(factory) as uow:
-        bootstrap(uow.session)
-        uow.commit()
     clock = FixedClock(datetime(2026, 10, 12, 2, tzinfo=UTC))
     times: dict[str, list[float]] = defaultdict(list)
     body = s.RegisterIn(
@@ -94,12 +89,7 @@ def main() -> None:
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         results["SQLite"] = run(f"sqlite:///{tmp}/bench.db", args.cases)
-    target = sa.engine.make_url(args.pg)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    recreate_pg(args.pg)
     results["PostgreSQL"] = run(args.pg, args.cases)
     lines = [
         "# Lifecycle throughput",

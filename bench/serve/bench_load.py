@@ -18,38 +18,18 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 from machine import describe  # noqa: E402
+from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
 
-from jiesu.bootstrap import bootstrap, create_demo_users  # noqa: E402
 from jiesu.clock import SystemClock  # noqa: E402
-from jiesu.db import make_engine, make_session_factory  # noqa: E402
-from jiesu.migrate import upgrade  # noqa: E402
-from jiesu.uow import UnitOfWork  # noqa: E402
 
 STREETS = ["110101001", "110101002", "110102001", "110105001", "110108001"]
 TEXT = "{street}附近幸福里小区3号楼楼道堆物堵塞消防通道，物业不管，希望尽快清理。"
-
-
-def fresh_database(url: str) -> None:
-    target = sa.engine.make_url(url)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-    upgrade(url)
-    engine = make_engine(url)
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        bootstrap(uow.session)
-        create_demo_users(uow.session, SystemClock().now())
-        uow.commit()
-    engine.dispose()
 
 
 class Stats:
@@ -152,7 +132,8 @@ def main() -> None:
         "--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_bench_load"
     )
     args = parser.parse_args()
-    fresh_database(args.pg)
+    recreate_pg(args.pg)
+    migrate_and_seed(args.pg, users_at=SystemClock().now())
     server = Server(args.pg, workers=args.workers)
     server.start()
     try:

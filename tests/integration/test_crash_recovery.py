@@ -13,12 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from jiesu.bootstrap import bootstrap, create_demo_users
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.db import make_engine, make_session_factory
-from jiesu.migrate import upgrade
-from jiesu.uow import UnitOfWork
 from tests.conftest import T0, pg_or_skip, pg_scratch_url
+from tests.databases import migrate_and_seed
 from tests.serverproc import Server
 
 BODY = {
@@ -36,13 +34,7 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         url = pg_scratch_url("crash")
         pg_or_skip(url)
-    upgrade(url)
-    engine = make_engine(url)
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        bootstrap(uow.session)
-        create_demo_users(uow.session, T0)
-        uow.commit()
-    engine.dispose()
+    migrate_and_seed(url, users_at=T0)
     yield url
 
 

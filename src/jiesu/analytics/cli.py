@@ -20,16 +20,11 @@ def refresh_cmd() -> None:
     """Export what changed since the last refresh to Parquet (idempotent; repairs a crash)."""
     from jiesu.analytics.export import refresh
     from jiesu.clock import SystemClock
-    from jiesu.db import make_engine, make_session_factory
     from jiesu.settings import get_settings
+    from jiesu.uow import configured_uow
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            result = refresh(session, lake_dir(), settings.tz, SystemClock().now())
-    finally:
-        engine.dispose()
+    with configured_uow() as uow:
+        result = refresh(uow.session, lake_dir(), get_settings().tz, SystemClock().now())
     typer.echo(f"{lake_dir()}: {result}")
 
 

@@ -15,6 +15,7 @@ import typer
 from jiesu.analytics.engines import MetricEngine, open_engine
 from jiesu.assessment.scoring import Assessment
 from jiesu.errors import DomainError
+from jiesu.uow import configured_uow
 
 assess_app = typer.Typer(
     invoke_without_command=True,
@@ -48,24 +49,10 @@ def _engine(name: str) -> Iterator[MetricEngine]:
         engine.close()
 
 
-@contextmanager
-def _session() -> Iterator[Any]:
-    from jiesu.db import make_engine, make_session_factory
-    from jiesu.settings import get_settings
-    from jiesu.uow import UnitOfWork
-
-    db = make_engine(get_settings().database_url)
-    try:
-        with UnitOfWork(make_session_factory(db)) as uow:
-            yield uow
-    finally:
-        db.dispose()
-
-
 def _result(month: str, engine_name: str, live_only: bool) -> tuple[Assessment, str]:
     from jiesu.assessment import service
 
-    with _session() as uow:
+    with configured_uow() as uow:
         snap = None if live_only else service.latest_snapshot(uow.session, month)
         if snap is not None:
             return service.frozen(uow.session, snap), f"frozen version {snap.version}"
@@ -161,7 +148,7 @@ def freeze_cmd(
     except DomainError as exc:
         raise _fail(exc.message) from exc
     state = LakeState.load(lake_dir())
-    with _engine(engine) as eng, _session() as uow:
+    with _engine(engine) as eng, configured_uow() as uow:
         res = service.freeze(
             uow.session,
             SystemClock(),
@@ -184,7 +171,7 @@ def versions_cmd(month: Month) -> None:
     """List a month's frozen versions, with what changed in each."""
     from jiesu.assessment import service
 
-    with _session() as uow:
+    with configured_uow() as uow:
         snaps = service.snapshots(uow.session, month)
         if not snaps:
             typer.echo(f"{month} has not been frozen")
@@ -209,7 +196,7 @@ def cases_cmd(
     """Drill down: the cases behind one unit's figure, each with its credit."""
     from jiesu.assessment import service
 
-    with _session() as uow:
+    with configured_uow() as uow:
         policies = service.load_policies(uow.session)
     try:
         with _engine(engine) as eng:
@@ -237,7 +224,7 @@ def focus_cmd(
     """治理类街乡镇: streets with high volume and low composite, with their trend."""
     from jiesu.assessment.report import focus_with_trend
 
-    with _session() as uow, _engine(engine) as eng:
+    with configured_uow() as uow, _engine(engine) as eng:
         try:
             rows = focus_with_trend(
                 uow.session, eng, month, months, volume_quantile, composite_quantile
@@ -265,7 +252,7 @@ def monthly_cmd(
 
     if out.suffix not in (".xlsx", ".html"):
         raise _fail("--out must end in .xlsx or .html")
-    with _session() as uow, _engine(engine) as eng:
+    with configured_uow() as uow, _engine(engine) as eng:
         try:
             report = build_monthly(uow.session, eng, month)
         except DomainError as exc:

@@ -98,18 +98,15 @@ def livelihood_cmd(
     out: OutOpt = None,
 ) -> None:
     """七有五性: volume and the three rates per livelihood dimension for a month."""
-    from jiesu.db import make_engine, make_session_factory
     from jiesu.governance import service
+    from jiesu.uow import configured_uow
 
     settings = _settings()
-    engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
-            body = service.livelihood(Path(settings.lake_dir), month, session)
+        with configured_uow() as uow:
+            body = service.livelihood(Path(settings.lake_dir), month, uow.session)
     except DomainError as exc:
         raise _fail(exc.message) from exc
-    finally:
-        engine.dispose()
     _emit(body, "dimensions", service.LIVELIHOOD_COLUMNS, fmt, out)
 
 

@@ -90,16 +90,11 @@ def _from_db(label: str) -> tuple[list[str], list[str]]:
     levels = {"category_level1": 1, "category_level2": 2, "category_level3": 3}
     if label not in levels:
         raise _fail(f"--label must be one of {', '.join(levels)}")
-    from jiesu.db import make_engine, make_session_factory
-    from jiesu.settings import get_settings
     from jiesu.triage.report import training_rows
+    from jiesu.uow import configured_uow
 
-    engine = make_engine(get_settings().database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            texts, labels = training_rows(session, levels[label])
-    finally:
-        engine.dispose()
+    with configured_uow() as uow:
+        texts, labels = training_rows(uow.session, levels[label])
     if len(set(labels)) < 2:
         raise _fail(
             f"the database has {len(texts)} settled cases in {len(set(labels))} "
@@ -234,9 +229,9 @@ def report(
     as one JSON object."""
     from datetime import date, datetime, time
 
-    from jiesu.db import make_engine, make_session_factory
     from jiesu.settings import get_settings
     from jiesu.triage.report import agreement_report
+    from jiesu.uow import configured_uow
 
     settings = get_settings()
     start = None
@@ -245,10 +240,6 @@ def report(
             start = datetime.combine(date.fromisoformat(since), time(), tzinfo=settings.tz)
         except ValueError as e:
             raise _fail(f"--since: {e}; write it as YYYY-MM-DD") from e
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            result = agreement_report(session, settings.tz, start)
-    finally:
-        engine.dispose()
+    with configured_uow() as uow:
+        result = agreement_report(uow.session, settings.tz, start)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
