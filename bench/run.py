@@ -33,7 +33,7 @@ def main() -> int:
             )
             continue
         print(f"   {took:.0f} s", flush=True)
-    for results in sorted(HERE.glob("*/RESULTS.md")):
+    for results in sorted(HERE.glob("*/RESULTS*.md")):
         text = results.read_text(encoding="utf-8").strip()
         sections += ["", text.replace("\n# ", "\n## ").replace("# ", "## ", 1), ""]
     (HERE / "RESULTS.md").write_text("\n".join(sections) + "\n", encoding="utf-8")

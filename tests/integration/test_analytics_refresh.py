@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.analytics.export import GAP_MARGIN, refresh
-from jiesu.analytics.lake import LakeState, part_name
+from jiesu.analytics.lake import LakeState, case_block_name, part_name
 from jiesu.cases.models import Callback
 from jiesu.cases.service import act
 from jiesu.cases.workflow import Action
@@ -62,7 +62,8 @@ def test_refresh_is_incremental_and_idempotent(
     out = run(db, clock, lake)
     assert "callbacks 1" in out and "cases 2" in out and "events 2" in out
     assert count(lake, "cases") == 2  # the changed case replaced, not duplicated
-    statuses = pq.read_table(lake / "cases" / "month=2026-10" / "data.parquet")["status"]
+    block = lake / "cases" / "month=2026-10" / case_block_name(0)  # ids 1 and 2
+    statuses = pq.read_table(block)["status"]
     assert sorted(statuses.to_pylist()) == ["closed", "registered"]
     assert count(lake, "events") == 7 and count(lake, "callbacks") == 1
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jiesu.assessment.scoring import (
     Policy,
@@ -91,3 +93,42 @@ def test_focus_streets_are_busy_and_weak() -> None:
     units = {f"S{i}": UnitInfo(f"S{i}", f"街道{i}", "street") for i in (1, 2, 3)}
     chosen = focus_streets(score("2026-10", counts, units).units, 0.6, 0.4)
     assert [u.unit for u in chosen] == ["S3"]
+
+
+@given(
+    n=st.integers(1, 10**7),
+    parts=st.lists(st.floats(0, 1), min_size=5, max_size=5),
+    weights=st.sampled_from(
+        [(Fraction(1, 10), Fraction(45, 100)), (Fraction(1, 3), Fraction(1, 3)), (0, 1)]
+    ),
+    factors=st.tuples(
+        st.fractions(0, 1, max_denominator=97), st.fractions(0, 1, max_denominator=97)
+    ),
+)
+def test_the_composite_is_exactly_the_weighted_sum_of_the_rates(
+    n: int,
+    parts: list[float],
+    weights: tuple[Fraction, Fraction],
+    factors: tuple[Fraction, Fraction],
+) -> None:
+    responded, resolved, satisfied = (int(f * n) for f in parts[:3])
+    partly = int(parts[3] * (n - resolved))
+    basically = int(parts[4] * (n - satisfied))
+    rw, resw = Fraction(weights[0]), Fraction(weights[1])
+    p = Policy(
+        response_weight=rw,
+        resolution_weight=resw,
+        satisfaction_weight=1 - rw - resw,
+        partly_factor=factors[0],
+        basically_factor=factors[1],
+    )
+    c = UnitCounts("u", n, responded, resolved, partly, satisfied, basically)
+    response, resolution, satisfaction, composite = rates(c, p)
+    assert response == Fraction(responded, n)
+    assert resolution == (resolved + p.partly_factor * partly) / n
+    assert satisfaction == (satisfied + p.basically_factor * basically) / n
+    assert composite == (
+        p.response_weight * response
+        + p.resolution_weight * resolution
+        + p.satisfaction_weight * satisfaction
+    )

@@ -1,8 +1,8 @@
 """`jiesu analytics refresh`: copy what changed in the operational store into the lake.
 
 Append-only tables (events, callbacks) move by id watermark; cases move by updated_at, each
-changed case replacing its old row in its month's file. Re-running after a success exports
-nothing; re-running after a crash repeats only the unfinished step (see lake.py).
+changed case replacing its old row in its block of its month (lake.py). Re-running after a
+success exports nothing; re-running after a crash repeats only the unfinished step (see lake.py).
 
 Ids do not commit in order on PostgreSQL: a transaction may hold id 100 while id 101 commits
 and is exported. So every id skipped below the watermark is remembered as a gap, looked for
@@ -31,8 +31,11 @@ from sqlalchemy.orm import Session
 
 from jiesu.analytics.assessed import build_assessed, callback_months
 from jiesu.analytics.lake import (
+    CASE_BLOCK,
+    LEGACY_CASE_FILE,
     SCHEMAS,
     LakeState,
+    case_block_name,
     month_of,
     part_name,
     remove_orphans,
@@ -335,14 +338,34 @@ def _refresh_cases(
 
 
 def _merge_month(lake: Path, month: str, rows: list[dict[str, Any]]) -> None:
-    """Replace the changed cases' rows in their month file (one atomic rewrite)."""
-    path = lake / "cases" / f"month={month}" / "data.parquet"
+    """Replace the changed cases' rows in their blocks of the month, one atomic rewrite per
+    block touched; the other blocks are not read."""
+    root = lake / "cases" / f"month={month}"
+    _split_legacy(root)
     fresh = pa.Table.from_pylist(rows, schema=SCHEMAS["cases"])
-    if path.exists():
-        old = pq.read_table(path, schema=SCHEMAS["cases"])
-        keep = pc.invert(pc.is_in(old["id"], value_set=fresh["id"]))
-        fresh = pa.concat_tables([old.filter(keep), fresh]).sort_by("id")
-    write_atomic(fresh, path)
+    blocks = pc.multiply(pc.divide(fresh["id"], CASE_BLOCK), CASE_BLOCK)
+    for block in pc.unique(blocks).to_pylist():
+        part = fresh.filter(pc.equal(blocks, block))
+        path = root / case_block_name(block)
+        if path.exists():
+            old = pq.read_table(path, schema=SCHEMAS["cases"])
+            keep = pc.invert(pc.is_in(old["id"], value_set=part["id"]))
+            part = pa.concat_tables([old.filter(keep), part])
+        write_atomic(part.sort_by("id"), path)
+
+
+def _split_legacy(root: Path) -> None:
+    """A month written as one file (before blocks) is split into blocks once. The blocks are
+    written before the old file goes, and nothing is merged until it has gone, so a crash in
+    between only means the split is done again from the same file."""
+    legacy = root / LEGACY_CASE_FILE
+    if not legacy.exists():
+        return
+    old = pq.read_table(legacy, schema=SCHEMAS["cases"])
+    blocks = pc.multiply(pc.divide(old["id"], CASE_BLOCK), CASE_BLOCK)
+    for block in pc.unique(blocks).to_pylist():
+        write_atomic(old.filter(pc.equal(blocks, block)), root / case_block_name(block))
+    legacy.unlink()
 
 
 def _refresh_reference(session: Session, lake: Path, result: RefreshResult) -> None:

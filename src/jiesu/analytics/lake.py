@@ -2,8 +2,9 @@
 
 Layout (DESIGN §8)::
 
-    LAKE/cases/month=2026-10/data.parquet          one file per month, rewritten when a case
-                                                   of that month changes
+    LAKE/cases/month=2026-10/ids-<first id>.parquet   one file per block of CASE_BLOCK ids;
+                                                   a block is rewritten when one of its cases
+                                                   changes (a day's refresh touches a few)
     LAKE/events/month=2026-10/part-<first id>-g<generation>.parquet   append-only parts
     LAKE/callbacks/month=2026-10/part-<first id>-g<generation>.parquet
     LAKE/exclusions/part-<first id>-g<generation>.parquet   approved exclusions (event log)
@@ -162,6 +163,21 @@ def write_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
+
+
+# Cases are filed by month (of created_at, which never changes) and, within a month, by block
+# of ids: a refresh rewrites only the blocks holding changed cases, so one new day on top of a
+# 100M-case lake rewrites a few files of ~10 MB, not the whole month (hundreds of MB).
+CASE_BLOCK = 1 << 17
+LEGACY_CASE_FILE = "data.parquet"  # one file per month, as lakes before blocks were written
+
+
+def case_block(case_id: int) -> int:
+    return case_id // CASE_BLOCK * CASE_BLOCK
+
+
+def case_block_name(first_id: int) -> str:
+    return f"ids-{first_id:012d}.parquet"
 
 
 def part_name(first_id: int, generation: int | None = None) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cache
+from math import lcm
 from typing import Any
 
 # unit.kind → ranking group; communities are never ranked on their own (their street is).
@@ -124,19 +126,56 @@ class UnitScore:
         }
 
 
+@dataclass(frozen=True)
+class _Coefficients:
+    """A policy as integers over one denominator, so that a unit's composite is one exact
+    fraction (a·responded + b·resolved + c·partly + d·satisfied + e·basically) / (den·n) —
+    the same value as the weighted sum of the rates, at a fraction of the cost."""
+
+    den: int
+    a: int
+    b: int
+    c: int
+    d: int
+    e: int
+    partly: Fraction
+    basically: Fraction
+
+
+@cache
+def _coefficients(p: Policy) -> _Coefficients:
+    terms = (
+        p.response_weight,
+        p.resolution_weight,
+        p.resolution_weight * p.partly_factor,
+        p.satisfaction_weight,
+        p.satisfaction_weight * p.basically_factor,
+    )
+    den = lcm(*(t.denominator for t in terms))
+    a, b, c, d, e = (int(t * den) for t in terms)
+    return _Coefficients(den, a, b, c, d, e, p.partly_factor, p.basically_factor)
+
+
 def rates(c: UnitCounts, p: Policy) -> tuple[Fraction, Fraction, Fraction, Fraction]:
     """Response, resolution, satisfaction and composite as exact fractions of assessed."""
     if c.assessed == 0:
         zero = Fraction(0)
         return zero, zero, zero, zero
     n = c.assessed
+    k = _coefficients(p)
+    pf, bf = k.partly, k.basically
     response = Fraction(c.responded, n)
-    resolution = (c.resolved + p.partly_factor * c.partly) / n
-    satisfaction = (c.satisfied + p.basically_factor * c.basically) / n
-    composite = (
-        p.response_weight * response
-        + p.resolution_weight * resolution
-        + p.satisfaction_weight * satisfaction
+    resolution = Fraction(c.resolved * pf.denominator + pf.numerator * c.partly, pf.denominator * n)
+    satisfaction = Fraction(
+        c.satisfied * bf.denominator + bf.numerator * c.basically, bf.denominator * n
+    )
+    composite = Fraction(
+        k.a * c.responded
+        + k.b * c.resolved
+        + k.c * c.partly
+        + k.d * c.satisfied
+        + k.e * c.basically,
+        k.den * n,
     )
     return response, resolution, satisfaction, composite
 
