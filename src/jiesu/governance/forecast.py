@@ -49,18 +49,15 @@ def weekly_series(lake: Path, tz: ZoneInfo, *, until: date | None = None) -> Ser
     """Counts per (category level 1, district, week); `until` cuts at that week (its Monday)."""
     engine = DuckDBEngine(lake)
     try:
+        # One scan: the counts, and each group's newest case (the last week's completeness).
         rows = engine.query(
             f"""SELECT substr(category, 1, 2) AS cat, district,
                        CAST(date_trunc('week', timezone('{tz.key}', created_at)) AS DATE) AS week,
-                       count(*) AS n
+                       count(*) AS n, max(created_at) AS newest
                 FROM {cases_from(lake)}
                 WHERE master_case_id IS NULL AND category IS NOT NULL AND district IS NOT NULL
                 GROUP BY ALL"""
         )
-        local = f"timezone('{tz.key}', created_at)"
-        newest = engine.query(f"SELECT CAST(max({local}) AS DATE) AS d FROM {cases_from(lake)}")[0][
-            "d"
-        ]
         names = {
             r["code"]: r["name"]
             for r in engine.query(
@@ -73,7 +70,8 @@ def weekly_series(lake: Path, tz: ZoneInfo, *, until: date | None = None) -> Ser
     if not rows:
         raise InvalidInput("the lake has no cases with a category and a district")
     last = max(r["week"] for r in rows)
-    if newest is not None and newest < last + timedelta(days=6):
+    newest = max(r["newest"] for r in rows).astimezone(tz).date()
+    if newest < last + timedelta(days=6):
         last -= timedelta(days=7)  # the newest week is not over yet
     if until is not None:
         last = min(last, until - timedelta(days=until.weekday()))

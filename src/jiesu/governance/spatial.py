@@ -117,6 +117,8 @@ def _counts(
         f" AND category LIKE '{prefix}%'" if prefix else ""
     )
     engine = DuckDBEngine(lake)
+    rows: list[dict[str, Any]] = []
+    grid: Any = None
     try:
         names = {
             r["code"]: r["name"]
@@ -132,11 +134,18 @@ def _counts(
                     GROUP BY month, street"""
             )
         else:
-            rows = engine.query(
-                f"""SELECT month, round(lat * {GRID}) AS glat, round(lon * {GRID}) AS glon,
-                           mode(street) AS street, mode(district) AS district, count(*) AS n
+            # One row per grid point with a count column per month and the point's street and
+            # district (a ~100 m point lies in one street; of a case of the newest month there,
+            # as that is the month tested), straight into numpy.
+            per_month = ", ".join(
+                f"count(*) FILTER (WHERE month = '{m}') AS n{i}" for i, m in enumerate(months)
+            )
+            grid = engine.arrow(
+                f"""SELECT round(lat * {GRID}) AS glat, round(lon * {GRID}) AS glon,
+                           arg_max(street, month) AS street, arg_max(district, month) AS district,
+                           {per_month}
                     FROM {cases_from(lake)} WHERE {where} AND lat IS NOT NULL AND lon IS NOT NULL
-                    GROUP BY month, glat, glon"""
+                    GROUP BY glat, glon"""
             )
     finally:
         engine.close()
@@ -151,20 +160,44 @@ def _counts(
                 Area(r["key"], names.get(r["key"], r["key"]), r["district"], r["lat"], r["lon"]),
             )
         return counts, areas
+    return _cells(grid, len(months), resolution, names)
+
+
+def _cells(
+    grid: Any, n_months: int, resolution: int, names: dict[str, str]
+) -> tuple[dict[str, np.ndarray], dict[str, Area]]:
+    """Grid points into H3 cells: counts summed per cell; a cell is named after the street
+    of most of its cases in the month tested."""
     import h3  # type: ignore[import-untyped,unused-ignore]
 
-    cell_of: dict[tuple[float, float], str] = {}
-    street_votes: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
-    for r in rows:
-        point = (r["glat"], r["glon"])
-        cell = cell_of.get(point)
-        if cell is None:
-            cell = h3.latlng_to_cell(point[0] / GRID, point[1] / GRID, resolution)
-            cell_of[point] = cell
-        counts[cell][col[r["month"]]] += r["n"]
-        street_votes[cell][(r["street"] or "", r["district"] or "")] += r["n"]
-    for cell, votes in street_votes.items():
-        street, district = max(votes.items(), key=lambda kv: kv[1])[0]
+    glat = grid["glat"].to_numpy(zero_copy_only=False) / GRID
+    glon = grid["glon"].to_numpy(zero_copy_only=False) / GRID
+    matrix = np.column_stack(
+        [grid[f"n{i}"].to_numpy(zero_copy_only=False) for i in range(n_months)]
+    ).astype(float)
+    keys = [h3.latlng_to_cell(a, b, resolution) for a, b in zip(glat, glon, strict=True)]
+    cells, inverse = np.unique(np.array(keys), return_inverse=True)
+    totals = np.zeros((len(cells), n_months))
+    np.add.at(totals, inverse, matrix)
+    votes: dict[tuple[int, str, str], float] = defaultdict(float)
+    weight = matrix[:, -1] + matrix.sum(axis=1) / 1e6  # the month's cases; ties by all
+    for i, street, district, w in zip(
+        inverse.tolist(),
+        grid["street"].to_pylist(),
+        grid["district"].to_pylist(),
+        weight.tolist(),
+        strict=True,
+    ):
+        votes[(i, street or "", district or "")] += w
+    best: dict[int, tuple[float, str, str]] = {}
+    for (i, street, district), w in votes.items():
+        if i not in best or w > best[i][0]:
+            best[i] = (w, street, district)
+    counts: dict[str, np.ndarray] = {}
+    areas: dict[str, Area] = {}
+    for i, cell in enumerate(cells.tolist()):
+        counts[cell] = totals[i]
+        _, street, district = best[i]
         lat, lon = h3.cell_to_latlng(cell)
         label = names.get(street, "")
         areas[cell] = Area(cell, f"{label}附近" if label else "", district, lat, lon)
