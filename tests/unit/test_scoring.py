@@ -12,6 +12,8 @@ from jiesu.assessment.scoring import (
     Policy,
     UnitCounts,
     UnitInfo,
+    UnitScore,
+    _by_composite,
     diff,
     focus_streets,
     policy_for,
@@ -132,3 +134,29 @@ def test_the_composite_is_exactly_the_weighted_sum_of_the_rates(
         + p.resolution_weight * resolution
         + p.satisfaction_weight * satisfaction
     )
+
+
+def test_ordering_is_exact_where_floats_cannot_tell_composites_apart() -> None:
+    c = UnitCounts("u", 1, 0, 0, 0, 0, 0)
+    third = Fraction(1, 3)
+    tiny = Fraction(1, 10**30)
+    assert float(third) == float(third + tiny) == float(third - tiny)
+
+    def unit(code: str, composite: Fraction) -> UnitScore:
+        return UnitScore(code, code, "streets", c, third, third, third, composite, None)
+
+    units = [unit("a", third - tiny), unit("b", third), unit("c", third + tiny), unit("d", third)]
+    assert [u.unit for u in _by_composite(units)] == ["c", "b", "d", "a"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=40))
+def test_ranks_match_an_exact_sort(pairs: list[tuple[int, int]]) -> None:
+    counts = [
+        UnitCounts(f"S{i:03d}", n + r, r, r, 0, n, 0) for i, (n, r) in enumerate(pairs) if n + r
+    ]
+    infos = {c.unit: UnitInfo(c.unit, c.unit, "street") for c in counts}
+    result = score("2026-10", counts, infos, [Policy(min_cases=0)]).units
+    exact = sorted(result, key=lambda u: (-u.composite, u.unit))
+    assert [u.unit for u in result] == [u.unit for u in exact]
+    for u in result:  # competition ranks: 1 + the number of strictly better units
+        assert u.rank == 1 + sum(v.composite > u.composite for v in result)

@@ -156,13 +156,16 @@ def _coefficients(p: Policy) -> _Coefficients:
     return _Coefficients(den, a, b, c, d, e, p.partly_factor, p.basically_factor)
 
 
-def rates(c: UnitCounts, p: Policy) -> tuple[Fraction, Fraction, Fraction, Fraction]:
-    """Response, resolution, satisfaction and composite as exact fractions of assessed."""
+def rates(
+    c: UnitCounts, p: Policy, k: _Coefficients | None = None
+) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+    """Response, resolution, satisfaction and composite as exact fractions of assessed
+    (`k`: the policy's coefficients, when the caller already has them)."""
     if c.assessed == 0:
         zero = Fraction(0)
         return zero, zero, zero, zero
     n = c.assessed
-    k = _coefficients(p)
+    k = k or _coefficients(p)
     pf, bf = k.partly, k.basically
     response = Fraction(c.responded, n)
     resolution = Fraction(c.resolved * pf.denominator + pf.numerator * c.partly, pf.denominator * n)
@@ -211,30 +214,52 @@ def score(
     an exact fraction is a real tie. Within a tie the listing order is by code.
     """
     scored: list[tuple[UnitScore, int]] = []
+    in_force: dict[str, tuple[Policy, _Coefficients]] = {}  # per unit kind, for this month
     for c in counts:
         info = units.get(c.unit)
         if info is None or info.kind not in GROUPS:
             continue
-        p = policy_for(policies, info.kind, month)
-        r, res, sat, comp = rates(c, p)
+        if info.kind not in in_force:
+            p = policy_for(policies, info.kind, month)
+            in_force[info.kind] = p, _coefficients(p)
+        p, k = in_force[info.kind]
+        r, res, sat, comp = rates(c, p, k)
         unit = UnitScore(c.unit, info.name, GROUPS[info.kind], c, r, res, sat, comp, None)
         scored.append((unit, p.min_cases))
     out: list[UnitScore] = []
     for group in GROUP_NAMES:
         members = [(u, m) for u, m in scored if u.group == group]
-        ranked = sorted((u for u, m in members if u.counts.assessed >= m), key=_order)
+        ranked = _by_composite(u for u, m in members if u.counts.assessed >= m)
         last: Fraction | None = None
         rank = 0
         for i, u in enumerate(ranked, start=1):
             if u.composite != last:
                 rank, last = i, u.composite
             out.append(_with_rank(u, rank))
-        out.extend(sorted((u for u, m in members if u.counts.assessed < m), key=_order))
+        out.extend(_by_composite(u for u, m in members if u.counts.assessed < m))
     return Assessment(month, out)
 
 
 def _order(u: UnitScore) -> tuple[Fraction, str]:
     return (-u.composite, u.unit)
+
+
+def _by_composite(units: Iterable[UnitScore]) -> list[UnitScore]:
+    """Highest composite first, by code within a tie: sorted on the composite's float (fast),
+    then every run of equal floats again on the exact fraction. The float of a fraction is
+    correctly rounded, hence monotonic, so only distinct fractions sharing a float can be out
+    of order after the first sort, and the second puts them right."""
+    keyed = sorted(((-float(u.composite), u.unit, u) for u in units), key=lambda t: t[:2])
+    out: list[UnitScore] = []
+    i = 0
+    while i < len(keyed):
+        j = i + 1
+        while j < len(keyed) and keyed[j][0] == keyed[i][0]:
+            j += 1
+        run = [t[2] for t in keyed[i:j]]
+        out.extend(sorted(run, key=_order) if len(run) > 1 else run)
+        i = j
+    return out
 
 
 def _with_rank(u: UnitScore, rank: int) -> UnitScore:
