@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from tests.conftest import T0, Database, pg_or_skip, pg_scratch_url
 from tests.helpers import AGENT, CALLBACK, do, register, to_replied
 
 runner = CliRunner()
-SATISFIED = {"contacted": True, "resolved": "yes", "satisfaction": "satisfied"}
+SATISFIED: dict[str, Any] = {"contacted": True, "resolved": "yes", "satisfaction": "satisfied"}
 
 
 @contextmanager
@@ -78,7 +79,7 @@ def test_intact_history_verifies(
     with db.engine.connect() as conn:
         report = verify(conn)
     assert report.ok and report.cases == 3 and report.events == 6 + 2 + 1
-    assert [seq for _, seq in events(db, history[0])] == [1, 2, 3, 4, 5, 6]
+    assert [r.seq for r in events(db, history[0])] == [1, 2, 3, 4, 5, 6]
     code, out = cli_verify(db, monkeypatch)
     assert code == 0 and "3 cases, 9 events checked: chain intact" in out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,15 +12,19 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from jiesu.audit.verify import verify
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.cli import app
 from jiesu.clock import FixedClock
+from jiesu.importers import common
 from jiesu.importers.common import CATCH_ALL_CATEGORY, RowError
 from jiesu.importers.models import ExternalRef
 from jiesu.importers.nyc311 import import_nyc311
 from jiesu.settings import get_settings
 from jiesu.units.models import Unit
 from tests.conftest import SHARED_DATA, Database
+from tests.helpers import register
+from tests.integration.test_audit_chain import tampering
 
 REAL = SHARED_DATA / "nyc311" / "nyc311_fedhere_pyboot_2022-05-01.csv"
 HEADER = (
@@ -187,3 +192,46 @@ def test_cli_prints_summary_and_bad_rows(
     assert "line,reason" in (tmp_path / "bad.csv").read_text(encoding="utf-8")
     missing = CliRunner().invoke(app, ["import", "nyc311", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "nope.csv" in missing.output
+
+
+def test_batches_beside_live_cases_chain_verify_and_show_tampering(
+    idb: Database, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small batches, a live case first (imported ids do not start at 1), half the file, then
+    # all of it: the bulk path must number ids, link chains and skip what is in already.
+    monkeypatch.setattr(common, "BATCH", 64)
+    live = register(idb, clock)
+    lines = REAL.read_text(encoding="utf-8").splitlines(keepends=True)
+    half = tmp_path / "half.csv"
+    half.write_text("".join(lines[:301]), encoding="utf-8")
+    with idb.uow() as uow:
+        first = import_nyc311(uow, clock, half)
+    with idb.uow() as uow:
+        second = import_nyc311(uow, clock, REAL)
+    assert (first.imported, second.imported, second.duplicates) == (300, 624, 300)
+    with idb.engine.connect() as conn:
+        report = verify(conn)
+        events = conn.scalar(select(func.count()).select_from(CaseEvent))
+        ids = conn.execute(select(ExternalRef.case_id).order_by(ExternalRef.case_id)).scalars()
+        assert list(ids) == list(range(live.id + 1, live.id + 925))
+        stored = conn.scalar(sa.text("SELECT CAST(at AS VARCHAR) FROM case_event WHERE seq = 1"))
+    assert report.ok and report.cases == 925 and report.events == events
+    assert _consistent(idb) == 0
+    if idb.backend == "sqlite":  # the text SQLAlchemy writes, so range queries compare right
+        assert stored is not None and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", stored)
+    with idb.factory() as s:
+        target = s.scalar(
+            select(CaseEvent)
+            .join(ExternalRef, ExternalRef.case_id == CaseEvent.case_id)
+            .where(ExternalRef.external_id == "54046813", CaseEvent.action == "reply")
+        )
+        assert target is not None and target.payload["source"] == "nyc311"
+        target_id, case_id = target.id, target.case_id
+    with tampering(idb) as conn:
+        conn.execute(
+            sa.update(CaseEvent).where(CaseEvent.id == target_id).values(payload={"text": "ok"})
+        )
+    with idb.engine.connect() as conn:
+        [problem] = verify(conn).problems
+    assert (problem.case_id, problem.event_id) == (case_id, target_id)
+    assert "does not match its hash" in problem.what

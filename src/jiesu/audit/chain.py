@@ -41,15 +41,36 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+# One encoder built once: json.dumps with these options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """True when JSON hands value back as it is (str keys; exact JSON types), so the round
+    trip in canonical() would be the identity and can be skipped. Checked by exact type:
+    a subclass (an enum, say) might encode otherwise, so it takes the round trip."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return kind in _SCALARS
+
+
 def canonical(row: Mapping[str, Any]) -> bytes:
     """The row as the hash sees it: fixed field set, sorted keys, UTC microsecond stamps.
 
-    The payload is round-tripped through JSON first so that what Python held before the
-    insert and what JSON/JSONB returns afterwards encode the same way."""
+    The payload is round-tripped through JSON first (unless it is plain already) so that what
+    Python held before the insert (tuples, int keys) and what JSON/JSONB returns afterwards
+    encode the same way."""
+    payload = row["payload"] or {}
+    if not _plain(payload):
+        payload = json.loads(json.dumps(payload))
     doc = {f: row[f] for f in FIELDS}
     doc["at"] = _stamp(row["at"])
-    doc["payload"] = json.loads(json.dumps(row["payload"] or {}))
-    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    doc["payload"] = payload
+    return _ENCODE(doc).encode()
 
 
 def link(prev_hash: str | None, row: Mapping[str, Any]) -> str:

@@ -27,6 +27,7 @@ from jiesu.importers.common import (
     Draft,
     ImportReport,
     RowError,
+    collector_paused,
     ensure_catch_all,
     ensure_unit,
     lifecycle,
@@ -94,6 +95,7 @@ def label_map(session: Session) -> dict[str, str]:
     return mapping
 
 
+@collector_paused()
 def import_messages(
     uow: UnitOfWork,
     clock: Clock,

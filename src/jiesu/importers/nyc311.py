@@ -29,6 +29,7 @@ from jiesu.importers.common import (
     Draft,
     ImportReport,
     RowError,
+    collector_paused,
     ensure_catch_all,
     ensure_unit,
     lifecycle,
@@ -174,6 +175,7 @@ class Nyc311Rows:
         return Draft(line, key, case, steps, unit)
 
 
+@collector_paused()
 def import_nyc311(
     uow: UnitOfWork, clock: Clock, path: Path, categories: CategoryMap | None = None
 ) -> ImportReport:
