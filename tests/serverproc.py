@@ -20,10 +20,13 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, workers: int = 2, port: int | None = None) -> None:
+    def __init__(
+        self, url: str, workers: int = 2, port: int | None = None, log: Path | None = None
+    ) -> None:
         self.url = url
         self.workers = workers
         self.port = port or free_port()
+        self.log = log  # where the server's output goes (appended; default: discarded)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -33,14 +36,17 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         env = {**os.environ, "JIESU_DATABASE_URL": self.url, "JIESU_LOG_LEVEL": "warning"}
         jiesu = Path(sys.executable).with_name("jiesu")
+        out = self.log.open("ab") if self.log else None
         # Its own process group, so kill() takes the workers down with the master.
         self.proc = subprocess.Popen(
             [str(jiesu), "serve", "--port", str(self.port), "--workers", str(self.workers)],
             env=env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=out or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if out else subprocess.DEVNULL,
         )
+        if out:
+            out.close()  # the child has its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

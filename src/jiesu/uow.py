@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,7 +34,13 @@ class UnitOfWork:
             if exc_type is not None:
                 self.session.rollback()
         finally:
-            self.session.close()
+            try:
+                self.session.close()
+            except DBAPIError as lost:
+                # The connection died after the work (a database restart): the server has
+                # dropped the transaction and the pool the connection; nothing is left to do.
+                if not lost.connection_invalidated:
+                    raise
 
     def on_commit(self, hook: Callable[[], None]) -> None:
         """Run hook (a notification, say) only once the change is durable."""

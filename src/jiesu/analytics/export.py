@@ -14,7 +14,7 @@ changed (analytics/assessed.py).
 
 from __future__ import annotations
 
-import json
+import fcntl
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Text, cast, select
 from sqlalchemy.orm import Session
 
 from jiesu.analytics.assessed import build_assessed, callback_months
@@ -55,6 +55,7 @@ GAP_MARGIN = timedelta(hours=1)
 MAX_GAP_SPAN = 1_000
 GAP_BATCH = 1_000
 MERGE_BATCH = 500_000
+LOCK_FILE = ".refresh.lock"
 
 
 @dataclass
@@ -70,9 +71,19 @@ class RefreshResult:
 
 
 def refresh(session: Session, lake: Path, tz: ZoneInfo, now: datetime) -> RefreshResult:
+    """One at a time per lake: a second waits (flock, dropped if the holder dies)."""
+    lake.mkdir(parents=True, exist_ok=True)
+    with (lake / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _refresh(session, lake, tz, now)
+
+
+def _refresh(session: Session, lake: Path, tz: ZoneInfo, now: datetime) -> RefreshResult:
     state = LakeState.load(lake)
     result = RefreshResult()
     generation = int(state.watermarks.get("generation", 0))
+    # A killed refresh's temporary files (DuckDB's globs would read them): none is live now.
+    result.orphans_removed += _remove_temporaries(lake)
     for table in ("events", "exclusions", "callbacks"):
         wm_table = "events" if table == "exclusions" else table
         result.orphans_removed += remove_orphans(
@@ -88,21 +99,34 @@ def refresh(session: Session, lake: Path, tz: ZoneInfo, now: datetime) -> Refres
     return result
 
 
+def _remove_temporaries(lake: Path) -> int:
+    removed = 0
+    for path in lake.rglob(".tmp-*"):
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def _chunks(session: Session, stmt: Any) -> Iterator[Sequence[Row[Any]]]:
     yield from session.execute(stmt.execution_options(yield_per=CHUNK)).partitions(CHUNK)
 
 
-def _new_rows(session: Session, table: Any, state: LakeState) -> Iterator[Sequence[Row[Any]]]:
-    """Rows not exported yet: gaps that have committed since, then ids above the watermark."""
+def _new_rows(
+    session: Session, table: Any, state: LakeState, columns: Sequence[Any] = ()
+) -> Iterator[Sequence[Row[Any]]]:
+    """Rows not exported yet (all columns, or `columns`): gaps that have committed since, then
+    ids above the watermark."""
     t = table.__table__
+    query = select(*columns) if columns else select(t)
     gaps = sorted(int(i) for i in _gaps(state, table.__tablename__))
     for i in range(0, len(gaps), GAP_BATCH):
         batch = gaps[i : i + GAP_BATCH]
-        found = session.execute(select(t).where(t.c.id.in_(batch)).order_by(t.c.id)).all()
+        found = session.execute(query.where(t.c.id.in_(batch)).order_by(t.c.id)).all()
         if found:
             yield found
     wm = int(state.watermarks.get(_WM[table.__tablename__], 0))
-    yield from _chunks(session, select(t).where(t.c.id > wm).order_by(t.c.id))
+    yield from _chunks(session, query.where(t.c.id > wm).order_by(t.c.id))
 
 
 _WM = {CaseEvent.__tablename__: "events", Callback.__tablename__: "callbacks"}
@@ -149,13 +173,16 @@ def _write_parts(
 ) -> set[str]:
     """Write one batch's parts with the next generation; returns the months touched."""
     generation = int(state.watermarks.get("generation", 0)) + 1
-    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        by_month[month_of(r[month_key], tz)].append(r)
-    for month, items in by_month.items():
-        path = lake / table / f"month={month}" / part_name(items[0]["id"], generation)
-        write_atomic(pa.Table.from_pylist(items, schema=SCHEMAS[table]), path)
-    return set(by_month)
+    data = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
+    # The city's month of every row at once (month_of, vectorised).
+    local = data[month_key].cast(pa.timestamp("us", tz=tz.key))
+    months = pc.strftime(local, format="%Y-%m")
+    touched = set(pc.unique(months).to_pylist())
+    for month in sorted(touched):
+        items = data.filter(pc.equal(months, month))
+        path = lake / table / f"month={month}" / part_name(items["id"][0].as_py(), generation)
+        write_atomic(items, path)
+    return touched
 
 
 def _mark_dirty(state: LakeState, months: set[str]) -> None:
@@ -171,7 +198,12 @@ def _refresh_events(
     result: RefreshResult,
     now: datetime,
 ) -> None:
-    for chunk in _new_rows(session, CaseEvent, state):
+    t = CaseEvent.__table__
+    # The payload as the database's JSON text: no decoding and re-encoding of every event.
+    names = ("id", "case_id", "at", "role", "unit_code", "action", "from_status", "to_status",
+             "reason")  # fmt: skip
+    columns = [*(t.c[n] for n in names), cast(t.c.payload, Text).label("payload")]
+    for chunk in _new_rows(session, CaseEvent, state, columns):
         rows = []
         exclusions = []
         for r in chunk:
@@ -187,7 +219,7 @@ def _refresh_events(
                     "from_status": m["from_status"],
                     "to_status": m["to_status"],
                     "reason": m["reason"],
-                    "payload": json.dumps(m["payload"] or {}, ensure_ascii=False),
+                    "payload": m["payload"] or "{}",
                 }
             )
             if m["action"] == "approve_exclusion":
@@ -220,10 +252,13 @@ def _lead_at(history: list[tuple[datetime, str]], at: datetime) -> str | None:
 def _callback_rows(session: Session, chunk: Sequence[Row[Any]]) -> list[dict[str, Any]]:
     """Fix, per callback, whom it assesses and what that unit's contact was (DESIGN §6)."""
     case_ids = {r._mapping["case_id"] for r in chunk}
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    # Only the columns used (whole ORM cases cost more than everything else here).
+    columns = (Case.id, Case.status, Case.master_case_id, Case.contact_due, Case.category,
+               Case.district, Case.street)  # fmt: skip
+    cases = {c.id: c for c in session.execute(select(*columns).where(Case.id.in_(case_ids)))}
     masters = {c.master_case_id for c in cases.values() if c.status == "merged"} - {None}
     if masters:
-        more = session.scalars(select(Case).where(Case.id.in_(masters)))
+        more = session.execute(select(*columns).where(Case.id.in_(masters)))
         cases.update({c.id: c for c in more})
     targets = case_ids | {m for m in masters if m is not None}
     leads: dict[int, list[tuple[datetime, str]]] = defaultdict(list)

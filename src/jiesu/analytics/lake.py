@@ -160,7 +160,8 @@ def month_of(at: datetime, tz: ZoneInfo) -> str:
 
 def write_atomic(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    # Not named *.parquet: a reader's glob never picks up a file being written.
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}.partial")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
 

@@ -1,7 +1,13 @@
 """The deadline scanner: 催办 before a due time, overdue (督办) after. Idempotent.
 
 A reminder row is unique per (case, kind, stage, due), inserted with ON CONFLICT DO NOTHING,
-so a second run, or two scanners at once, add nothing twice.
+so a second run, or two scanners at once, add nothing twice. A run is one transaction: a scanner
+killed mid-run leaves nothing behind, and the next run does the whole work.
+
+On PostgreSQL scanners also take turns (a transaction-scoped advisory lock): a second one
+waits, then finds nothing new, instead of inserting the same keys at the same time, where two
+scans reading the cases in different orders could deadlock. On SQLite the database's single
+writer lock already makes them take turns.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +30,8 @@ from jiesu.uow import UnitOfWork
 # Remind when this share of the time allowed is left (default policy; 1 h at least).
 REMINDER_SHARE = 0.25
 MIN_LEAD = timedelta(hours=1)
+# The key of the scanners' PostgreSQL advisory lock ("jiesu-sc" as a bigint).
+SCAN_LOCK = int.from_bytes(b"jiesu-sc", "big")
 
 
 @dataclass(frozen=True)
@@ -88,8 +96,11 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def scan(uow: UnitOfWork, clock: Clock) -> ScanResult:
-    now = clock.now()
     session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        # Released at commit or rollback, and by the server if this process dies.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCAN_LOCK})
+    now = clock.now()
     rows: dict[str, list[dict[str, Any]]] = {"reminder": [], "overdue": []}
     for d in _dues(session):
         stage = _stage(d, now)

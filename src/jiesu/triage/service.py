@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from jiesu.cases.models import Case
@@ -114,6 +115,10 @@ def proposal_record(session: Session, now: datetime, **fields: Any) -> dict[str,
     """The proposal to store on a new case, or None if triage failed: it never blocks intake."""
     try:
         proposal = propose(session, now, **fields).to_dict()
+    except SQLAlchemyError:
+        # Not triage's failure: the database went away (or the transaction is aborted), so
+        # the registration cannot commit either; the caller answers 503, not a later 500.
+        raise
     except Exception:
         log.exception("triage failed; the case is registered without a proposal")
         return None
