@@ -25,7 +25,8 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "MODEL_CARD.md"
-FORMAT = 1
+# 2: NB-SVM over pruned hashed n-gram blocks (format 1 held hashed blocks and a LinearSVC).
+FORMAT = 2
 
 
 class ModelLoadError(RuntimeError):
@@ -87,8 +88,8 @@ def _card(manifest: dict[str, Any], metrics: dict[str, Any] | None) -> str:
         "it auto-dispatch anything.",
         "",
         "- Model: TF-IDF character n-grams"
-        + (" + jieba word n-grams" if info.get("params", {}).get("words") else "")
-        + ", linear SVM, Platt-calibrated probabilities",
+        + (" + word n-grams" if info.get("params", {}).get("words") else "")
+        + ", NB-SVM (linear), Platt-calibrated probabilities",
         f"- Trained on {info.get('n_train')} texts in {info.get('train_seconds')} s"
         f" (seed {info.get('seed')})",
         f"- Software: jiesu {manifest['jiesu']}, scikit-learn {manifest['scikit_learn']},"
@@ -135,7 +136,10 @@ def load_model(directory: str | Path) -> TextModel:
         raise ModelLoadError(f"{d} is not a model directory: {MANIFEST_FILE} is missing")
     manifest = json.loads(manifest_path.read_text("utf-8"))
     if manifest.get("format") != FORMAT:
-        raise ModelLoadError(f"{d}: model format {manifest.get('format')} is not {FORMAT}")
+        raise ModelLoadError(
+            f"{d}: model format {manifest.get('format')} is not {FORMAT};"
+            " retrain it with `jiesu model train`"
+        )
     saved = str(manifest.get("scikit_learn", "?"))
     if _major_minor(saved) != _major_minor(sklearn.__version__):
         raise ModelLoadError(

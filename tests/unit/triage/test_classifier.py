@@ -47,15 +47,14 @@ def test_evaluate_reports_the_agreed_fields(model: TextModel) -> None:
 
 def test_head_block_sees_only_the_opening() -> None:
     assert CharGrams(1, 2, limit=3)("噪音扰民") == ["噪", "音", "扰", "噪音", "音扰"]
-    old = CharGrams(1, 1)
-    del old.limit  # as unpickled from a model saved before the head block existed
-    assert old("噪音") == ["噪", "音"]
 
 
-def test_model_without_head_block_still_explains(model: TextModel) -> None:
-    assert [name for name, _ in model.features.transformer_list] == ["char", "head"]
+def test_model_without_head_and_word_blocks_still_explains(model: TextModel) -> None:
+    assert [name for name, _ in model.features.transformer_list] == ["char", "head", "word"]
     texts, labels = corpus()
-    plain = train(texts, labels, params=Params(head_chars=0, class_weight=None))
+    plain = train(
+        texts, labels, params=Params(head_chars=0, words=False, nb_scaling=False, class_weight=None)
+    )
     assert [name for name, _ in plain.features.transformer_list] == ["char"]
     assert plain.predict(["楼下饭店油烟污染严重"]) == ["环境保护"]
     assert plain.explain("楼下饭店油烟污染严重", "环境保护", n=2)
@@ -83,6 +82,15 @@ def test_other_sklearn_version_is_refused(model: TextModel, tmp_path: Path) -> N
     manifest["scikit_learn"] = "0.24.2"
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(ModelLoadError, match=f"0.24.2 but {sklearn.__version__}"):
+        load_model(tmp_path)
+
+
+def test_model_of_an_older_format_is_refused(model: TextModel, tmp_path: Path) -> None:
+    model.save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
+    manifest["format"] = 1
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(ModelLoadError, match="format 1 is not 2; retrain"):
         load_model(tmp_path)
 
 

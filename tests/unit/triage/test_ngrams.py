@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC
+
+from jiesu.triage.ngrams import (
+    NBSVM,
+    CharGrams,
+    LexiconWords,
+    NgramTfidf,
+    learn_lexicon,
+    scaled_min_df,
+)
+
+DOCS = ["噪音扰民", "噪音很大", "油烟扰民", "公交太少"]
+
+
+def test_char_grams_are_all_substrings_of_each_length() -> None:
+    text = "小区噪音扰民"
+    expected = [text[i : i + n] for n in range(2, 5) for i in range(len(text) - n + 1)]
+    assert CharGrams(2, 4)(text) == expected
+    assert CharGrams(1, 3)("") == []
+    assert CharGrams(3, 3)("噪音") == []
+
+
+def test_tfidf_drops_rare_ngrams_and_normalises_rows() -> None:
+    block = NgramTfidf(CharGrams(1, 2), min_df=2).fit(DOCS)
+    # 噪, 音, 扰, 民, 噪音, 扰民 occur in two texts; everything else in one.
+    assert block.n_features == 6
+    kept = block.columns_of(["噪音", "扰民", "公交", "油烟"])
+    assert kept[0] >= 0 and kept[1] >= 0 and kept[0] != kept[1]
+    assert list(kept[2:]) == [-1, -1]
+    x = block.transform(["噪音扰民噪音", "公交"])
+    assert np.isclose(sp.linalg.norm(x[0]), 1.0)
+    assert x[1].nnz == 0  # nothing known: an empty row, not an error
+    # Sublinear tf: 噪音 twice weighs 1 + ln 2 times its idf, before normalising.
+    counts = block.counts(["噪音扰民噪音"]).toarray()[0]
+    assert counts[kept[0]] == 2 and counts[kept[1]] == 1
+
+
+def test_nbsvm_is_a_linear_model_of_scaled_svms() -> None:
+    rng = np.random.default_rng(0)
+    x = sp.random(60, 30, density=0.3, random_state=1, format="csr", dtype=np.float32)
+    y = np.array(["a", "b", "c"] * 20)
+    x = sp.csr_matrix(x + sp.csr_matrix((y == "a")[:, None] * (rng.random((60, 30)) < 0.1)))
+    model = NBSVM(c=0.5).fit(x, y)
+    present = (x > 0).astype(np.float64)
+    for k, label in enumerate(model.classes_):
+        positive = y == label
+        p = 1 + np.asarray(present[positive].sum(axis=0)).ravel()
+        q = 1 + np.asarray(present[~positive].sum(axis=0)).ravel()
+        r = np.log((p / p.sum()) / (q / q.sum()))
+        svm = LinearSVC(C=0.5, class_weight="balanced", random_state=0)
+        svm.fit(x.multiply(r).tocsr(), positive)
+        expected = svm.decision_function(x.multiply(r).tocsr())
+        assert np.allclose(model.decision_function(x)[:, k], expected, atol=1e-4)
+    assert set(model.predict(x)) <= {"a", "b", "c"}
+
+
+def test_nbsvm_binary_gives_one_score_towards_the_second_class() -> None:
+    x = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=np.float32))
+    model = NBSVM().fit(x, ["x", "x", "y", "y"])
+    scores = model.decision_function(x)
+    assert scores.shape == (4,) and scores[0] < 0 < scores[2]
+    assert list(model.predict(x)) == ["x", "x", "y", "y"]
+    with pytest.raises(ValueError, match="two classes"):
+        NBSVM().fit(x, ["x"] * 4)
+
+
+def test_lexicon_words_take_the_longest_match() -> None:
+    words = LexiconWords({"噪音", "噪音扰民", "扰民", "民工"})
+    assert words.words("噪音扰民工作") == ["噪音扰民", "工", "作"]
+    assert words("噪音扰民工作") == ["噪音扰民", "工", "作", "噪音扰民 工", "工 作"]
+    assert words("") == []
+
+
+def test_lexicon_keeps_words_seen_in_two_texts() -> None:
+    lexicon = learn_lexicon(["小区噪音扰民", "夜间噪音扰民", "公交线路太少"])
+    assert "噪音" in lexicon and "扰民" in lexicon
+    assert "公交" not in lexicon and "线路" not in lexicon
+
+
+def test_min_df_grows_with_the_corpus() -> None:
+    assert [scaled_min_df(6e-4, n) for n in (45, 1_000, 8_109, 10_137)] == [1, 1, 5, 6]
