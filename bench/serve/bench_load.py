@@ -2,19 +2,25 @@
 run alongside, against `jiesu serve --workers N` on PostgreSQL. Loopback only, bounded.
 
     .venv/bin/python bench/serve/bench_load.py [--seconds 300] [--workers 2] [--concurrency 16]
+        [--warmup 15] [--pg URL]   (default URL: $JIESU_BENCH_POSTGRES_URL or jiesu_bench_load)
 
 The load generator is this process (asyncio + httpx); the server is a separate process group.
-Writes bench/serve/RESULTS.md.
+The first --warmup seconds of load are not counted (each worker builds its gazetteer, compiles
+its statements and fills its pool on its first requests). CPU is read from /proc for the server
+processes, the database's PostgreSQL backends, this process and the whole machine.
+Writes the measured part of bench/serve/RESULTS.md and keeps its "What limits it" section.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -22,12 +28,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
-from machine import describe  # noqa: E402
+from cpu import CpuMeter  # noqa: E402
+from machine import describe  # type: ignore[import-not-found]  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
 
 from jiesu.clock import SystemClock  # noqa: E402
 
+KEEP = "## What limits it"
 STREETS = ["110101001", "110101002", "110102001", "110105001", "110108001"]
 TEXT = "{street}附近幸福里小区3号楼楼道堆物堵塞消防通道，物业不管，希望尽快清理。"
 
@@ -36,14 +44,17 @@ class Stats:
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = {}
         self.status: Counter[tuple[str, int]] = Counter()
+        self.counting = True
 
     def add(self, kind: str, seconds: float, status: int) -> None:
+        if not self.counting:
+            return
         self.latency.setdefault(kind, []).append(seconds)
         self.status[(kind, status)] += 1
 
 
 async def timed(
-    client: httpx.AsyncClient, stats: Stats, kind: str, path: str, body: dict[str, object]
+    client: httpx.AsyncClient, stats: Stats, kind: str, path: str, body: Mapping[str, object]
 ) -> httpx.Response | None:
     started = time.perf_counter()
     try:
@@ -90,7 +101,7 @@ async def handler_flow(
                 case_id, street = await asyncio.wait_for(queue.get(), timeout=1)
             except TimeoutError:
                 continue
-            steps = [
+            steps: list[tuple[str, str, dict[str, str]]] = [
                 ("dispatch", "dispatcher", {"lead_unit": street}),
                 ("acknowledge", f"unit-{street}", {}),
                 ("contact", f"unit-{street}", {"note": "已电话联系"}),
@@ -103,19 +114,31 @@ async def handler_flow(
                     break
 
 
-async def drive(server: Server, seconds: float, concurrency: int) -> tuple[Stats, float]:
+async def drive(
+    server: Server, seconds: float, concurrency: int, warmup: float, meter: CpuMeter
+) -> tuple[Stats, float, tuple[float, float, float], float]:
+    """Load for warmup + seconds; counts and CPU cover the last `seconds` only."""
     users = ["agent", "dispatcher", *[f"unit-{s}" for s in STREETS]]
     tokens = {u: server.token(u) for u in users}
     stats = Stats()
     queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
-    started = time.monotonic()
-    until = started + seconds
+    until = time.monotonic() + warmup + seconds
     tasks = [
         registrar(server.base, tokens["agent"], stats, queue, until, n) for n in range(concurrency)
     ]
     tasks += [handler_flow(server.base, tokens, stats, queue, until) for _ in range(2)]
-    await asyncio.gather(*tasks)
-    return stats, time.monotonic() - started
+    running = asyncio.gather(*tasks)
+    stats.counting = False
+    await asyncio.sleep(warmup)
+    stats.counting = True
+    meter.start()
+    me = os.times()
+    started = time.monotonic()
+    await running
+    took = time.monotonic() - started
+    after = os.times()
+    load_cpu = after.user + after.system - me.user - me.system
+    return stats, took, meter.stop(), load_cpu
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -126,38 +149,74 @@ def pct(xs: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
-        "--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_bench_load"
+        "--pg",
+        default=os.environ.get(
+            "JIESU_BENCH_POSTGRES_URL",
+            "postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_bench_load",
+        ),
     )
     args = parser.parse_args()
     recreate_pg(args.pg)
     migrate_and_seed(args.pg, users_at=SystemClock().now())
     server = Server(args.pg, workers=args.workers)
     server.start()
+    assert server.proc is not None
+    meter = CpuMeter(args.pg, server.proc.pid)
+    load_before = os.getloadavg()[0]
     try:
-        stats, took = asyncio.run(drive(server, args.seconds, args.concurrency))
+        stats, took, (server_cpu, pg_cpu, machine_cpu), load_cpu = asyncio.run(
+            drive(server, args.seconds, args.concurrency, args.warmup, meter)
+        )
     finally:
         server.kill()
+    lines = report(args, stats, took, server_cpu, pg_cpu, machine_cpu, load_cpu, load_before)
+    out = Path(__file__).with_name("RESULTS.md")
+    kept = ""
+    if out.exists() and KEEP in out.read_text(encoding="utf-8"):
+        kept = KEEP + out.read_text(encoding="utf-8").split(KEEP, 1)[1]
+    out.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""), encoding="utf-8")
+    print("\n".join(lines))
+
+
+def report(
+    args: argparse.Namespace,
+    stats: Stats,
+    took: float,
+    server_cpu: float,
+    pg_cpu: float,
+    machine_cpu: float,
+    load_cpu: float,
+    load_before: float,
+) -> list[str]:
     reg = stats.latency.get("register", [])
     ok = stats.status[("register", 201)]
+    requests = sum(stats.status.values())
     errors = sum(n for (kind, code), n in stats.status.items() if code not in (200, 201))
+    ours = server_cpu + pg_cpu + load_cpu
+    cores = os.cpu_count() or 1
     lines = [
         "# Load over HTTP (PostgreSQL)",
         "",
         f"`.venv/bin/python bench/serve/bench_load.py --seconds {args.seconds:g} "
-        f"--workers {args.workers} --concurrency {args.concurrency}` — `jiesu serve --workers "
-        f"{args.workers}` (uvicorn) on PostgreSQL; {args.concurrency} concurrent registration "
-        "loops (each registration computes and stores the triage proposal), one in five "
-        "registered cases taken on through dispatch → acknowledge → contact → reply by two "
-        "more loops. The load generator runs in a second process on the same machine.",
+        f"--workers {args.workers} --concurrency {args.concurrency} --warmup {args.warmup:g}` "
+        f"— `jiesu serve --workers {args.workers}` (uvicorn, uvloop, httptools) on PostgreSQL "
+        f"15; {args.concurrency} concurrent registration loops (each registration validates, "
+        "authenticates, computes and stores the triage proposal, writes the case, its first "
+        "hash-chained event and the citizen's SMS in one transaction, and answers 201 after "
+        "the commit), one in five registered cases taken on through dispatch → acknowledge → "
+        "contact → reply by two more loops. The load generator runs in a second process on "
+        f"the same machine. The first {args.warmup:g} s of load are not counted.",
         "",
-        f"Machine: {describe()}; server workers, PostgreSQL and the load generator share it.",
+        f"Machine: {describe()}; server workers, PostgreSQL and the load generator share it "
+        f"with other people's jobs (load average {load_before:.1f} at the start).",
         "",
         "| what | value |",
         "|---|---|",
-        f"| duration | {took:.0f} s |",
+        f"| duration counted | {took:.0f} s |",
         f"| registrations answered 201 | {ok} ({ok / took:.1f}/s) |",
         f"| registration latency median / p95 / p99 | {statistics.median(reg) * 1000:.0f} / "
         f"{pct(reg, 0.95):.0f} / {pct(reg, 0.99):.0f} ms |",
@@ -169,12 +228,21 @@ def main() -> None:
                 f"| {action}: {len(xs)} done, median / p99 | "
                 f"{statistics.median(xs) * 1000:.0f} / {pct(xs, 0.99):.0f} ms |"
             )
-    lines.append(f"| errors (non-2xx or no answer) | {errors} |")
+    lines += [
+        f"| errors (non-2xx or no answer) | {errors} |",
+        f"| CPU per registration: server workers / PostgreSQL / load generator | "
+        f"{server_cpu / ok * 1000:.1f} / {pg_cpu / ok * 1000:.1f} / "
+        f"{load_cpu / ok * 1000:.1f} ms (all {requests} requests, lifecycle ones included, "
+        "divided by the registrations) |",
+        f"| CPU per HTTP request, server + PostgreSQL | "
+        f"{(server_cpu + pg_cpu) / requests * 1000:.1f} ms |",
+        f"| cores busy: this benchmark / whole machine | {ours / took:.2f} / "
+        f"{machine_cpu / took:.2f} of {cores} |",
+        f"| registrations/s if this benchmark had all {cores} cores | {ok / ours * cores:.0f} |",
+    ]
     codes = ", ".join(f"{k}:{c}×{n}" for (k, c), n in sorted(stats.status.items()))
     lines += ["", f"Status codes: {codes}."]
-    out = Path(__file__).with_name("RESULTS.md")
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    return lines
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -103,24 +102,73 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def install(app: FastAPI, max_body_bytes: int) -> None:
-    @app.middleware("http")
-    async def api_security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Referrer-Policy", "no-referrer")
-            # Swagger UI under /api/v1/docs needs its own scripts; JSON needs nothing at all.
-            if not request.url.path.startswith("/api/v1/docs"):
-                response.headers.setdefault(
-                    "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-                )
-            if "authorization" in request.headers or request.url.path.startswith("/api/v1/auth"):
-                # Personal data and tokens must not sit in shared or browser caches.
-                response.headers["Cache-Control"] = "no-store"
-        return response
+_API_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 
+
+class ApiHeaders:
+    """Security headers on every /api/ response. Plain ASGI, not `@app.middleware("http")`:
+    Starlette's BaseHTTPMiddleware runs each response through a task group and memory streams,
+    which measured ~6% of the workers' Python CPU under load (bench/serve/RESULTS.md)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        extra = list(_API_HEADERS)
+        # Swagger UI under /api/v1/docs needs its own scripts; JSON needs nothing at all.
+        if not path.startswith("/api/v1/docs"):
+            extra.append(_API_CSP)
+        # Personal data and tokens must not sit in shared or browser caches.
+        no_store = path.startswith("/api/v1/auth") or any(
+            name == b"authorization" for name, _ in scope.get("headers") or ()
+        )
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in extra if n not in present]
+                if no_store:
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class PageHeaders:
+    """Default headers on every response outside /api/ (the consoles): each is added unless
+    the response set its own. Plain ASGI, like ApiHeaders."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [(n, v) for n, v in self.headers if n not in present]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def install(app: FastAPI, max_body_bytes: int) -> None:
+    app.add_middleware(ApiHeaders)
     app.add_middleware(BodyLimit, api_limit=max_body_bytes)

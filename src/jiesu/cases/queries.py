@@ -127,6 +127,11 @@ def case_out(session: Session, actor: Actor, case: Case, now: datetime) -> CaseO
     return _case_out(case, actor, now, co[case.id], tasks[case.id])
 
 
+def new_case_out(actor: Actor, case: Case, now: datetime) -> CaseOut:
+    """A case registered by this request and committed: it has no co-units and no tasks yet."""
+    return _case_out(case, actor, now, [], [])
+
+
 def get_case(session: Session, actor: Actor, case_id: int, now: datetime) -> CaseOut:
     return case_out(session, actor, visible_case(session, actor, case_id), now)
 

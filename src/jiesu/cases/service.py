@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from jiesu.audit.append import append_event
@@ -35,7 +35,10 @@ from jiesu.uow import UnitOfWork
 
 
 def _unit(session: Session, code: str, field: str, kinds: tuple[str, ...] = ()) -> Unit:
-    unit = session.get(Unit, code)
+    return _checked(session.get(Unit, code), code, field, kinds)
+
+
+def _checked(unit: Unit | None, code: str, field: str, kinds: tuple[str, ...] = ()) -> Unit:
     if unit is None or not unit.active:
         raise InvalidInput(f"{field}: unknown unit code '{code}'", details={"field": field})
     if kinds and unit.kind not in kinds:
@@ -53,8 +56,16 @@ def check_unit(session: Session, code: str, field: str) -> Unit:
 def _place(session: Session, cmd: RegisterIn) -> tuple[str | None, str | None]:
     district = cmd.district
     street = cmd.street
+    if not street and not district:
+        return district, street
+    # The street, its district and the district given, in one query.
+    wanted: ColumnElement[bool] = Unit.code.in_([c for c in (street, district) if c])
     if street:
-        s = _unit(session, street, "street", ("street",))
+        parent = select(Unit.parent_code).where(Unit.code == street).scalar_subquery()
+        wanted = or_(wanted, Unit.code == parent)
+    units = {u.code: u for u in session.scalars(select(Unit).where(wanted))}
+    if street:
+        s = _checked(units.get(street), street, "street", ("street",))
         if district and s.parent_code != district:
             raise InvalidInput(
                 f"street '{street}' lies in district '{s.parent_code}', not '{district}'",
@@ -62,7 +73,7 @@ def _place(session: Session, cmd: RegisterIn) -> tuple[str | None, str | None]:
             )
         district = s.parent_code
     if district:
-        _unit(session, district, "district", ("district",))
+        _checked(units.get(district), district, "district", ("district",))
     return district, street
 
 
@@ -114,7 +125,9 @@ def register_case(
     )
     session.add(case)
     session.flush()
-    _event(session, case, actor, Action.REGISTER, None, now, "", {"channel": cmd.channel})
+    _event(
+        session, case, actor, Action.REGISTER, None, now, "", {"channel": cmd.channel}, first=True
+    )
     outbox.enqueue_registered(session, case, now)
     if before_commit is not None:
         before_commit(session, case)
@@ -125,12 +138,18 @@ def register_case(
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
     """A unit sees only cases it holds (lead or co); anything else is simply not found."""
+    return _visible(session, actor, case_id)[0]
+
+
+def _visible(session: Session, actor: Actor, case_id: int) -> tuple[Case, Relation]:
+    # The relation found here is the one the workflow needs: asked once per action.
     case = session.get(Case, case_id)
-    if case is None or (
-        actor.role is Role.HANDLER and relation(session, case, actor) is Relation.NONE
-    ):
+    rel = Relation.NONE
+    if case is not None and actor.role is Role.HANDLER:
+        rel = relation(session, case, actor)
+    if case is None or (actor.role is Role.HANDLER and rel is Relation.NONE):
         raise NotFound(f"case {case_id} not found")
-    return case
+    return case, rel
 
 
 def relation(session: Session, case: Case, actor: Actor) -> Relation:
@@ -148,7 +167,7 @@ def relation(session: Session, case: Case, actor: Actor) -> Relation:
     return Relation.CO if roles else Relation.NONE
 
 
-def _facts(session: Session, case: Case, actor: Actor) -> Facts:
+def _facts(session: Session, case: Case, actor: Actor, rel: Relation) -> Facts:
     task_status = None
     if actor.unit_code is not None:
         task_status = session.scalar(
@@ -159,7 +178,7 @@ def _facts(session: Session, case: Case, actor: Actor) -> Facts:
             .limit(1)
         )
     return Facts(
-        relation=relation(session, case, actor) if actor.role is Role.HANDLER else Relation.NONE,
+        relation=rel,
         contacted=case.contacted_at is not None,
         extension_pending=case.extension_pending_days is not None,
         exclusion_state=case.exclusion_state,
@@ -177,7 +196,7 @@ def act(
     tz: ZoneInfo,
 ) -> Case:
     session = uow.session
-    case = visible_case(session, actor, case_id)
+    case, rel = _visible(session, actor, case_id)
     if cmd.version is not None and cmd.version != case.version:
         raise Conflict(
             f"case {case_id} is at version {case.version}, not {cmd.version}; reload it",
@@ -186,7 +205,7 @@ def act(
         )
     from_status = Status(case.status)
     try:
-        to_status = decide(from_status, action, actor.role, _facts(session, case, actor))
+        to_status = decide(from_status, action, actor.role, _facts(session, case, actor, rel))
     except WorkflowError as exc:
         raise Conflict(
             exc.message,
@@ -215,10 +234,13 @@ def _event(
     at: datetime,
     reason: str,
     payload: dict[str, object],
+    *,
+    first: bool = False,
 ) -> None:
     # Linked into the case's hash chain (tamper evidence, `jiesu audit verify`).
     append_event(
         session,
+        first=first,
         case_id=case.id,
         at=at,
         actor=actor.username,

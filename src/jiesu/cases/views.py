@@ -38,6 +38,8 @@ def register(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CaseOut:
+    created: list[Case] = []
+
     def create(claim: idempotency.Claim | None = None) -> Case:
         # The triage proposal is stored next to what the agent chose, so its accuracy in real
         # use can be reported (`jiesu model report`).
@@ -49,11 +51,13 @@ def register(
             lat=body.lat,
             lon=body.lon,
         )
-        return service.register_case(uow, clock, actor, body, triage=proposal, before_commit=claim)
+        case = service.register_case(uow, clock, actor, body, triage=proposal, before_commit=claim)
+        created.append(case)
+        return case
 
     if idempotency_key is None:
-        case = create()
-        return queries.case_out(uow.session, actor, case, clock.now())
+        # Just committed, so its state is all in hand: no co-units, no tasks, nothing to re-read.
+        return queries.new_case_out(actor, create(), clock.now())
     # A retry with the same key and body answers with the first result (DESIGN §9).
     outcome = idempotency.create_once(
         uow,
@@ -65,6 +69,8 @@ def register(
     )
     response.status_code = outcome.status
     response.headers["Idempotent-Replayed"] = "true" if outcome.replayed else "false"
+    if not outcome.replayed and created:
+        return queries.new_case_out(actor, created[-1], clock.now())
     return queries.get_case(uow.session, actor, outcome.case_id, clock.now())
 
 

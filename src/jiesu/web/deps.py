@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from jiesu.auth.actor import Actor
-from jiesu.auth.service import actor_for_token
+from jiesu.auth.service import actor_for_token, remembered_actor
 from jiesu.cases.workflow import Role
 from jiesu.clock import Clock
 from jiesu.errors import Forbidden, Unauthorized
@@ -19,19 +23,46 @@ from jiesu.uow import UnitOfWork
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` one in a worker
+# thread, and each such hop costs CPU on every request (bench/serve/RESULTS.md).
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_uow(request: Request) -> Iterator[UnitOfWork]:
-    with UnitOfWork(request.app.state.session_factory) as uow:
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    # Opening a session does no I/O (it connects on first use), and closing one that holds
+    # no transaction (the request committed, or never read) does none either: both stay on
+    # the event loop. Only a rollback or a connection to hand back goes to a worker thread.
+    uow = UnitOfWork(request.app.state.session_factory).__enter__()
+    try:
         yield uow
+    except BaseException as exc:
+        await _exit_in_thread(uow, exc)
+        raise
+    if uow.session.in_transaction():
+        await _exit_in_thread(uow, None)
+    else:
+        uow.__exit__(None, None, None)
+
+
+async def _exit_in_thread(uow: UnitOfWork, exc: BaseException | None) -> None:
+    # As FastAPI does for sync dependencies: shielded, so a client hanging up cannot leave the
+    # connection checked out; on a limiter of its own, so handing a connection back never
+    # waits for a worker thread that may itself be waiting for a connection.
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(
+            uow.__exit__,
+            type(exc) if exc else None,
+            exc,
+            exc.__traceback__ if exc else None,
+            limiter=CapacityLimiter(1),
+        )
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -39,13 +70,22 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-def current_actor(
+async def current_actor(
     request: Request, token: Annotated[str | None, Depends(oauth2)], clock: ClockDep
 ) -> Actor:
     if not token:
         raise Unauthorized("log in first: send 'Authorization: Bearer <token>'")
+    now = clock.now()
+    # A token seen valid a moment ago is answered here; only a new one goes to the database.
+    actor = remembered_actor(token, now)
+    if actor is not None:
+        return actor
+    return await run_in_threadpool(_actor_from_db, request, token, now)
+
+
+def _actor_from_db(request: Request, token: str, now: datetime) -> Actor:
     with UnitOfWork(request.app.state.session_factory) as uow:
-        return actor_for_token(uow.session, token, clock.now())
+        return actor_for_token(uow.session, token, now)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

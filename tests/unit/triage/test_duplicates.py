@@ -3,7 +3,14 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime, timedelta
 
-from jiesu.triage.duplicates import DupCandidate, find_duplicates
+from jiesu.triage.duplicates import (
+    DupCandidate,
+    find_duplicates,
+    grams,
+    profile,
+    profile_similarity,
+    text_similarity,
+)
 
 from .conftest import DATA, teddy_rows
 
@@ -66,3 +73,58 @@ def test_labelled_pairs_precision_and_recall() -> None:
         fn += dup and not hit
     assert tp / (tp + fp) >= 0.9
     assert tp / (tp + fn) >= 0.7
+
+
+_GRAMS: dict[str, dict[str, float]] = {}
+
+
+def _reference(
+    text: str, place: str | None, candidates: list[DupCandidate], threshold: float, limit: int
+) -> list[tuple[int, float, list[str]]]:
+    """The plain algorithm: every candidate's grams against the text's, no sets, no bounds."""
+    mine = grams(text)
+    out = []
+    for c in candidates:
+        theirs = _GRAMS.get(c.text) or _GRAMS.setdefault(c.text, grams(c.text))
+        sim = text_similarity(mine, theirs)
+        score, reasons = sim, [f"text similarity {sim:.2f}"]
+        if place and c.street_code:
+            if place == c.street_code:
+                score += 0.1
+                reasons.append(f"same street {place}")
+            else:
+                score -= 0.15
+                reasons.append(f"different street {c.street_code}")
+        score = max(0.0, min(1.0, score))
+        if score >= threshold:
+            out.append((c.case_id, score, reasons))
+    out.sort(key=lambda m: m[1], reverse=True)
+    return out[:limit]
+
+
+def test_the_fast_finder_answers_exactly_as_the_plain_algorithm() -> None:
+    # Real messages of 附件3, on three streets, at thresholds where the length and 2-gram
+    # bounds cut (0.25, 0.4) and where they must not (0, a negative shift below 0.15).
+    rows = teddy_rows("fujian3_full_4326_likes.csv")
+    texts = [r["留言主题"] + "\n" + r["留言详情"] for r in rows[:400]]
+    streets = ["110101001", "110101002", None]
+    pool = [cand(i, t, streets[i % 3]) for i, t in enumerate(texts[:200])]
+    # Cut copies of the new messages score all along 0…1 with the bounds nearly tight: the
+    # pairs where a bound too eager would drop a true match.
+    for i, t in enumerate(texts[200:260]):
+        pool += [cand(1000 + 10 * i + k, t[: len(t) * k // 10], streets[k % 3]) for k in (2, 4, 6)]
+    checked = 0
+    for threshold in (0.0, 0.1, 0.25, 0.4):
+        for i, text in enumerate(texts[200:260]):
+            place = streets[i % 3]
+            # Every match, not only the five shown, so a wrongly dropped weak one shows too.
+            fast = find_duplicates(text, place, pool, threshold=threshold, limit=len(pool))
+            plain = _reference(text, place, pool, threshold, len(pool))
+            shown = [
+                (m.case_id, m.score, [r for r in m.reasons if "shared" not in r]) for m in fast
+            ]
+            assert shown == [(cid, score, reasons) for cid, score, reasons in plain]
+            checked += len(plain)
+    assert checked > 3000  # the comparison covered real matches, not only empty answers
+    a, b = grams(texts[0]), grams(texts[1])
+    assert profile_similarity(profile(texts[0]), profile(texts[1])) == text_similarity(a, b)

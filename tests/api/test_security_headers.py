@@ -1,0 +1,44 @@
+"""Security headers set by the plain-ASGI middlewares (jiesu.auth.http): the API's on every
+/api/ answer, errors included, and the consoles' on pages, each added unless already set."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.helpers import auth
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_errors_carry_the_api_headers_too(client: TestClient) -> None:
+    anonymous = client.get("/api/v1/cases")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["Content-Security-Policy"] == API_CSP
+    assert anonymous.headers["X-Frame-Options"] == "DENY"
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    bad = client.get("/api/v1/cases", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.headers["Cache-Control"] == "no-store"
+    missing = client.get("/api/v1/cases/999999", headers=auth(client, "agent"))
+    assert missing.status_code == 404
+    assert missing.headers["Referrer-Policy"] == "no-referrer"
+    assert missing.headers["Cache-Control"] == "no-store"
+    # Each header once, however many middlewares saw the answer.
+    names = [k.lower() for k, _ in missing.headers.multi_items()]
+    assert len(names) == len(set(names))
+
+
+def test_swagger_page_keeps_its_scripts(client: TestClient) -> None:
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and docs.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" not in docs.headers.get("Content-Security-Policy", "")
+
+
+def test_pages_get_the_consoles_headers_not_the_apis(client: TestClient) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    names = [k.lower() for k, _ in page.headers.multi_items()]
+    assert len(names) == len(set(names))
