@@ -15,6 +15,7 @@ from jiesu.clock import SystemClock
 from jiesu.demo.generate import generate_command
 from jiesu.errors import DomainError
 from jiesu.governance.cli import forecast_app, governance_app, hotspots
+from jiesu.governance.summary_cli import summarise_cmd
 from jiesu.importers.cli import import_app
 from jiesu.knowledge.cli import knowledge_app
 from jiesu.open311.cli import open311_app
@@ -41,6 +42,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(governance_app, name="governance")
 app.add_typer(forecast_app, name="forecast")
 app.command("hotspots")(hotspots)
+governance_app.command("summarise")(summarise_cmd)
 app.add_typer(audit_app, name="audit")
 db_app.command("backup")(backup_command)
 db_app.command("restore")(restore_command)

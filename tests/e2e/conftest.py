@@ -57,6 +57,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with make_session_factory(engine)() as session:
         refresh(session, folder / "lake", ZoneInfo("Asia/Shanghai"), now)
     engine.dispose()
+    # The cockpit's governance panels read summaries: computed as `jiesu governance summarise`
+    # does after a refresh (this month and the one before).
+    from jiesu.governance.summary import default_months, summarise, write_summary
+
+    for month in default_months(now, ZoneInfo("Asia/Shanghai")):
+        write_summary(
+            folder / "lake", summarise(folder / "lake", month, ZoneInfo("Asia/Shanghai"), now)
+        )
     port = _free_port()
     env = {
         **os.environ,

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.contrast import assert_contrast
 
 TIMEOUT = 15_000
 
@@ -34,6 +35,7 @@ def _login(browser: Any, server: str, username: str) -> Any:
 def _shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    assert_contrast(page, name)  # every state worth a screenshot is also checked for contrast
 
 
 def test_call_to_callback(browser: Any, server: str) -> None:
@@ -139,6 +141,41 @@ def test_leader_cockpit_map_renders(browser: Any, server: str) -> None:
     page.click("text=东城区")
     page.wait_for_selector("#street-ranking")
     assert not page.js_errors
+
+
+def test_cockpit_governance_panels_from_the_keyboard(browser: Any, server: str) -> None:
+    page = _login(browser, server, "leader")
+    panel = page.locator("#governance")
+    # The demo city's month, summarised by the fixture as `jiesu governance summarise` does.
+    assert "由 jiesu governance summarise" in panel.inner_text()
+    assert page.locator("#topics tbody tr").count() >= 1
+    assert page.locator("#candidates tbody tr").count() >= 1
+    # Thirty days of demo cases are too few weeks for a forecast: the panel says so.
+    assert "预测至少需要 8 个完整周" in page.inner_text("#surges-error")
+    panel.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    panel.screenshot(path=str(SCREENSHOTS / "cockpit-governance.png"))
+    assert_contrast(page, "cockpit governance")
+    # Keyboard: the topics table scrolls from the keyboard, the next Tab is its first case.
+    page.focus("#governance [role=region][aria-labelledby=topics-h]")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert re.fullmatch(r"/cockpit/case/\d+\?month=\d{4}-\d{2}", focused or ""), focused
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/cockpit/case/\d+"))
+    assert page.inner_text("#case-text").strip()
+    assert_contrast(page, "cockpit case")
+    page.click("main a[href^='/cockpit?month=']")  # back to the same month
+    page.wait_for_selector("#governance")
+    # A month nobody summarised tells the leader what to run.
+    page.goto("/cockpit?month=" + _month_before(page, 3))
+    assert "jiesu governance summarise --month" in page.inner_text("#gov-missing")
+    assert not page.js_errors
+
+
+def _month_before(page: Any, n: int) -> str:
+    months = (page.get_attribute("#month", "data-months") or "").split(",")
+    return months[-1 - n]
 
 
 def test_admin_policy_tables(browser: Any, server: str) -> None:

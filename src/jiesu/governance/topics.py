@@ -153,7 +153,8 @@ def _place_vectors(block: Sequence[Message]) -> sp.csr_matrix:
                 cols.append(col)
                 vals.append(float(np.log(len(block) / df[name])))
     x = sp.csr_matrix((vals, (rows, cols)), shape=(len(block), len(vocab)), dtype=np.float32)
-    return normalize(x)
+    # No place named twice in the block: nothing to normalise (sklearn refuses 0 columns).
+    return normalize(x) if x.shape[1] else x
 
 
 def cluster(messages: Sequence[Message], threshold: float = DISTANCE_THRESHOLD) -> list[list[int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -10,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from jiesu.auth.http import PageHeaders
 from jiesu.web import i18n
 from jiesu.web.config import WebSettings
 from jiesu.web.render import render
@@ -33,6 +33,7 @@ def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
     from jiesu.web.pages.callback import router as callback
     from jiesu.web.pages.citizen import router as citizen
     from jiesu.web.pages.cockpit import router as cockpit
+    from jiesu.web.pages.cockpit_governance import router as cockpit_governance
     from jiesu.web.pages.common import router as common
     from jiesu.web.pages.dispatcher import router as dispatcher
     from jiesu.web.pages.login import router as login
@@ -41,7 +42,7 @@ def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
     app.state.web_settings = web_settings or WebSettings()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (login, common, agent, dispatcher, unit, callback, citizen, cockpit)
-    for router in (*routers, admin, admin_policy, admin_catalog):
+    for router in (*routers, cockpit_governance, admin, admin_policy, admin_catalog):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
@@ -66,14 +67,13 @@ def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
         user = await run_in_threadpool(load_user, request)
         return render(request, "refused.html", user, 403, message=msg)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith("/api/"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    # Plain ASGI: @app.middleware("http") costs a task group per request (bench/serve).
+    app.add_middleware(
+        PageHeaders,
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "X-Frame-Options": "DENY",
+        },
+    )

@@ -63,3 +63,21 @@ def test_the_json_shape_is_the_contract() -> None:
         assert key in body
     # Two citizens with 80 likes between them outrank four without any.
     assert body["rank"] == 1 and body["message_ids"] == ["p0", "p1"]
+
+
+def test_a_block_where_no_place_is_named_twice_is_still_clustered() -> None:
+    # Regression: two short consultations share no place name; the place vectors had zero
+    # columns and sklearn's normalize refused them, failing the whole month.
+    msgs = [
+        Message(
+            id="a", title="来电咨询个人所得税汇算清缴。", body="来电咨询个人所得税汇算清缴。", at=T
+        ),
+        Message(
+            id="b",
+            title="来电咨询医保报销范围。",
+            body="来电咨询医保报销范围。",
+            at=T + timedelta(days=1),
+        ),
+    ]
+    topics = hot_topics(msgs, top=5)
+    assert sorted(i for t in topics for i in t.message_ids) == ["a", "b"]

@@ -18,6 +18,7 @@ from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.org import load_org
 from jiesu.web.pages import cockpit_data as d
+from jiesu.web.pages import cockpit_governance as governance
 from jiesu.web.pages import cockpit_summary as summary
 from jiesu.web.render import render
 from jiesu.web.session import PageUser, page_user, require_role
@@ -104,6 +105,7 @@ def console(
         focus=fig.focus(),
         districts=districts,
         org=org,
+        gov=governance.panels(_lake(request), month, i18n.lang_of(request)),
         trend_json=json.dumps(trend),
         map_json=json.dumps(
             [{"name": name, "code": code, "value": value} for code, name, value in districts],
