@@ -75,6 +75,11 @@ def main() -> None:
                 check=True,
             )
             generated = f", generated in {time.perf_counter() - t0:.0f} s"
+        else:  # a given lake says itself how many cases it holds
+            import duckdb
+
+            glob = str(lake / "cases" / "month=*" / "*.parquet")
+            args.rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0]
         size = sum(f.stat().st_size for f in lake.rglob("*") if f.is_file())
         url = f"sqlite:///{tmp}/bench.db"
         build_demo(url, cases=200, days=30, seed=1)
