@@ -65,6 +65,20 @@ def to_replied(db: Database, clock: FixedClock, case_id: int, unit: str = STREET
     return do(db, clock, handler(unit), case_id, "reply", after=timedelta(hours=5), text="已处理")
 
 
+def called_back(db: Database, clock: FixedClock, case_id: int, satisfaction: str) -> None:
+    """A callback: the citizen was contacted and the problem solved, with this satisfaction."""
+    do(
+        db,
+        clock,
+        CALLBACK,
+        case_id,
+        "callback",
+        contacted=True,
+        resolved="yes",
+        satisfaction=satisfaction,
+    )
+
+
 def auth(client: TestClient, username: str, password: str = "jiesu-demo") -> dict[str, str]:
     resp = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert resp.status_code == 200, resp.text

@@ -135,21 +135,17 @@ def refresh_day(lake: Path, work: Path, cases: int, repeat: int) -> tuple[float,
     first_id = int(LakeState.load(lake).watermarks["cases_max_id"]) + 1
     url = build_day_db(work / f"day-{first_id}.db", "2026-10-31", cases, first_id)
     keep = work / "restore"
-    touched = [
-        p
-        for p in lake.iterdir()
-        if p.is_file() or not any(p.glob("month=*")) or p.name in ("cases", "assessed")
-    ]
+    # What a refresh of 2026-10-31 may rewrite: the state, the small unpartitioned tables and
+    # the late-2026 months of cases and assessed (new parts elsewhere are deleted after a run).
+    originals = [q for q in lake.iterdir() if q.is_file() or not any(q.glob("month=*"))]
+    for table in ("cases", "assessed"):
+        originals += sorted((lake / table).glob("month=2026-1*"))
     saved: list[tuple[Path, Path]] = []
-    for p in touched:
-        parts = (
-            [p] if p.is_file() or not any(p.glob("month=*")) else sorted(p.glob("month=2026-1*"))
-        )
-        for q in parts:
-            target = keep / q.relative_to(lake)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (shutil.copytree if q.is_dir() else shutil.copy2)(q, target)
-            saved.append((q, target))
+    for q in originals:
+        target = keep / q.relative_to(lake)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if q.is_dir() else shutil.copy2)(q, target)
+        saved.append((q, target))
     before = {p for p in lake.rglob("*") if p.is_file()}
     db = make_engine(url)
     times, summary = [], ""

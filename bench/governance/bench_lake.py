@@ -110,7 +110,8 @@ def detection(lake: Path, surges: list[Surge], method: str) -> dict[str, Any]:
             missed.append(f"{x.category}@{x.area} {x.start} ×{x.factor:g}")
     district_surges = [x for x in surges if len(x.area) == 6]
     false = [a for a in alerts if a not in touched]
-    clean = len(s.keys) * len(checked) - len({t for t in touched if t[2] in set(checked)})
+    weeks = set(checked)
+    clean = len(s.keys) * len(checked) - len({t for t in touched if t[2] in weeks})
     return {
         "series": len(s.keys),
         "weeks": len(checked),

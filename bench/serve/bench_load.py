@@ -40,6 +40,18 @@ STREETS = ["110101001", "110101002", "110102001", "110105001", "110108001"]
 TEXT = "{street}附近幸福里小区3号楼楼道堆物堵塞消防通道，物业不管，希望尽快清理。"
 
 
+def registration(i: int) -> tuple[str, dict[str, object]]:
+    """The i-th registration body of the load (and of profile_register.py), with its street."""
+    street = STREETS[i % len(STREETS)]
+    return street, {
+        "text": TEXT.format(street=street),
+        "request_type": "complaint",
+        "category": "010101",
+        "street": street,
+        "citizen": {"name": "王芳", "phone": f"138{i % 100000000:08d}"},
+    }
+
+
 class Stats:
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = {}
@@ -73,14 +85,7 @@ async def registrar(
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         i = n
         while time.monotonic() < until:
-            street = STREETS[i % len(STREETS)]
-            body = {
-                "text": TEXT.format(street=street),
-                "request_type": "complaint",
-                "category": "010101",
-                "street": street,
-                "citizen": {"name": "王芳", "phone": f"138{i % 100000000:08d}"},
-            }
+            street, body = registration(i)
             resp = await timed(client, stats, "register", "/api/v1/cases", body)
             if resp is not None and resp.status_code == 201 and i % 5 == 0:
                 # One in five goes on through its lifecycle alongside the registrations.

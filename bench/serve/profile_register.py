@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from bench_load import STREETS, TEXT  # noqa: E402
+from bench_load import registration  # noqa: E402
 from cpu import proc_cpu  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 
@@ -127,14 +127,7 @@ async def run(args: argparse.Namespace) -> None:
     async def register() -> None:
         nonlocal counter
         counter += 1
-        street = STREETS[counter % len(STREETS)]
-        body = {
-            "text": TEXT.format(street=street),
-            "request_type": "complaint",
-            "category": "010101",
-            "street": street,
-            "citizen": {"name": "王芳", "phone": f"138{counter:08d}"},
-        }
+        _, body = registration(counter)
         status, raw = await client.call("POST", "/api/v1/cases", json.dumps(body).encode(), headers)
         if status != 201:
             raise SystemExit(f"registration answered {status}: {raw[:300]!r}")

@@ -18,7 +18,7 @@ from jiesu.cases.workflow import Action
 from jiesu.clock import FixedClock
 from jiesu.uow import UnitOfWork
 from tests.conftest import Database
-from tests.helpers import CALLBACK, TZ, do, register, to_replied
+from tests.helpers import CALLBACK, TZ, called_back, do, register, to_replied
 
 
 def run(db: Database, clock: FixedClock, lake: Path) -> str:
@@ -83,19 +83,6 @@ def test_a_crash_mid_refresh_is_repaired(db: Database, clock: FixedClock, tmp_pa
     assert "orphan files removed" in out
     assert count(lake, "events") == 5  # every event exactly once
     assert not list(lake.rglob(".tmp-*"))
-
-
-def called_back(db: Database, clock: FixedClock, case_id: int, satisfaction: str) -> None:
-    do(
-        db,
-        clock,
-        CALLBACK,
-        case_id,
-        "callback",
-        contacted=True,
-        resolved="yes",
-        satisfaction=satisfaction,
-    )
 
 
 def assessed(lake: Path) -> dict[int, str]:

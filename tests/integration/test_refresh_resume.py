@@ -38,26 +38,13 @@ from jiesu.analytics.export import refresh
 from jiesu.analytics.lake import SCHEMAS
 from jiesu.clock import FixedClock
 from tests.conftest import T0, Database
-from tests.helpers import CALLBACK, DISPATCHER, TZ, do, handler, register, to_replied
+from tests.helpers import DISPATCHER, TZ, called_back, do, handler, register, to_replied
 
 JIESU = Path(sys.executable).with_name("jiesu")
 
 
 class Crash(Exception):
     """Stands for the process dying at this point."""
-
-
-def called_back(db: Database, clock: FixedClock, case_id: int, satisfaction: str) -> None:
-    do(
-        db,
-        clock,
-        CALLBACK,
-        case_id,
-        "callback",
-        contacted=True,
-        resolved="yes",
-        satisfaction=satisfaction,
-    )
 
 
 def history(db: Database, clock: FixedClock, months: range) -> tuple[list[int], list[int]]:

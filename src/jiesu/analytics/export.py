@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from jiesu.analytics.assessed import build_assessed, callback_months
 from jiesu.analytics.lake import (
-    CASE_BLOCK,
     LEGACY_CASE_FILE,
     SCHEMAS,
     LakeState,
     case_block_name,
+    case_blocks,
     month_of,
     part_name,
     remove_orphans,
@@ -377,16 +377,13 @@ def _merge_month(lake: Path, month: str, rows: list[dict[str, Any]]) -> None:
     block touched; the other blocks are not read."""
     root = lake / "cases" / f"month={month}"
     _split_legacy(root)
-    fresh = pa.Table.from_pylist(rows, schema=SCHEMAS["cases"])
-    blocks = pc.multiply(pc.divide(fresh["id"], CASE_BLOCK), CASE_BLOCK)
-    for block in pc.unique(blocks).to_pylist():
-        part = fresh.filter(pc.equal(blocks, block))
+    for block, part in case_blocks(pa.Table.from_pylist(rows, schema=SCHEMAS["cases"])):
         path = root / case_block_name(block)
         if path.exists():
             old = pq.read_table(path, schema=SCHEMAS["cases"])
             keep = pc.invert(pc.is_in(old["id"], value_set=part["id"]))
-            part = pa.concat_tables([old.filter(keep), part])
-        write_atomic(part.sort_by("id"), path)
+            part = pa.concat_tables([old.filter(keep), part]).sort_by("id")
+        write_atomic(part, path)
 
 
 def _split_legacy(root: Path) -> None:
@@ -396,10 +393,8 @@ def _split_legacy(root: Path) -> None:
     legacy = root / LEGACY_CASE_FILE
     if not legacy.exists():
         return
-    old = pq.read_table(legacy, schema=SCHEMAS["cases"])
-    blocks = pc.multiply(pc.divide(old["id"], CASE_BLOCK), CASE_BLOCK)
-    for block in pc.unique(blocks).to_pylist():
-        write_atomic(old.filter(pc.equal(blocks, block)), root / case_block_name(block))
+    for block, part in case_blocks(pq.read_table(legacy, schema=SCHEMAS["cases"])):
+        write_atomic(part, root / case_block_name(block))
     legacy.unlink()
 
 

@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
@@ -173,8 +175,13 @@ CASE_BLOCK = 1 << 17
 LEGACY_CASE_FILE = "data.parquet"  # one file per month, as lakes before blocks were written
 
 
-def case_block(case_id: int) -> int:
-    return case_id // CASE_BLOCK * CASE_BLOCK
+def case_blocks(table: pa.Table) -> Iterator[tuple[int, pa.Table]]:
+    """The rows of a cases table by block of ids: (first id of the block, its rows by id)."""
+    table = table.sort_by("id")
+    blocks = table["id"].to_numpy() // CASE_BLOCK * CASE_BLOCK
+    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]] if len(blocks) else [])
+    for lo, hi in zip(starts, [*starts[1:], len(blocks)], strict=True):
+        yield int(blocks[lo]), table.slice(lo, hi - lo)
 
 
 def case_block_name(first_id: int) -> str:

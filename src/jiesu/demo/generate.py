@@ -36,7 +36,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 import typer
 
 from jiesu.analytics.assessed import build_assessed, callback_months
-from jiesu.analytics.lake import CASE_BLOCK, SCHEMAS, LakeState, case_block_name, part_name
+from jiesu.analytics.lake import SCHEMAS, LakeState, case_block_name, case_blocks, part_name
 
 US_PER_HOUR = 3_600_000_000
 US_PER_DAY = 24 * US_PER_HOUR
@@ -318,11 +318,8 @@ def _run_month(job: MonthJob) -> tuple[int, pa.Table]:
     out = shared.out
     root = out / "cases" / f"month={job.label}"
     root.mkdir(parents=True, exist_ok=True)
-    ids = cases["id"].to_numpy()
-    blocks = ids // CASE_BLOCK * CASE_BLOCK
-    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]] if len(ids) else [])
-    for lo, hi in zip(starts, [*starts[1:], len(ids)], strict=True):
-        _write(cases.slice(lo, hi - lo), root / case_block_name(int(blocks[lo])))
+    for block, part in case_blocks(cases):
+        _write(part, root / case_block_name(block))
     # A case called back after the month ends lands in the next month's callbacks.
     for m in np.unique(cb_month):
         part = callbacks.filter(pa.array(cb_month == m))

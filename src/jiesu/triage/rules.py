@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
 
@@ -130,7 +131,8 @@ _GENERIC = frozenset(
 )
 
 
-def _name_terms(name: str) -> list[str]:
+@lru_cache(maxsize=4096)  # pure, and asked for every category on every triage call
+def _name_terms(name: str) -> tuple[str, ...]:
     # Taxonomy names are compounds such as 城乡建设 or 劳动和社会保障; split on 和/与/及/、 and
     # keep 2-character pieces, which is what citizens write (噪音, 物业, 医保 …).
     parts = [p for p in re.split(r"[和与及、/（）()]", name) if p]
@@ -143,7 +145,7 @@ def _name_terms(name: str) -> list[str]:
                 piece = p[i : i + 2]
                 if piece not in _GENERIC:
                     terms.add(piece)
-    return sorted(terms, key=len, reverse=True)
+    return tuple(sorted(terms, key=len, reverse=True))
 
 
 def guess_category(
