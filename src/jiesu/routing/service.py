@@ -4,30 +4,43 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jiesu.memo import TableMemo
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.rules import Decision, Rule, route
 from jiesu.units.catalog import load_routing_rules
 
 
-def load_rules(session: Session, at: datetime) -> list[Rule]:
-    rows = session.scalars(
-        select(RoutingRule).where(
-            RoutingRule.effective_from <= at,
-            or_(RoutingRule.retired_from.is_(None), RoutingRule.retired_from > at),
-        )
-    )
-    return [
-        Rule(
-            id=r.id,
-            category_prefix=r.category_prefix,
-            area_code=r.area_code,
-            target=r.target,
-            co_targets=tuple(t for t in r.co_targets.split("|") if t),
+def _all_rules(session: Session) -> tuple[tuple[Rule, datetime, datetime | None], ...]:
+    rows = session.scalars(select(RoutingRule).order_by(RoutingRule.id))
+    return tuple(
+        (
+            Rule(
+                id=r.id,
+                category_prefix=r.category_prefix,
+                area_code=r.area_code,
+                target=r.target,
+                co_targets=tuple(t for t in r.co_targets.split("|") if t),
+            ),
+            r.effective_from,
+            r.retired_from,
         )
         for r in rows
+    )
+
+
+# Every registration's triage routes; the rules change a few times a year (jiesu/memo.py).
+_RULES = TableMemo(_all_rules, watched=(RoutingRule.__tablename__,))
+
+
+def load_rules(session: Session, at: datetime) -> list[Rule]:
+    """The rules in force at `at`, in id order (the order `route` breaks ties in)."""
+    return [
+        rule
+        for rule, start, end in _RULES.get(session)
+        if start <= at and (end is None or end > at)
     ]
 
 

@@ -9,24 +9,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from jiesu.cases.models import Case
 from jiesu.routing.rules import Decision, route
 from jiesu.routing.service import load_rules
 from jiesu.triage import live_model_dir
 from jiesu.triage.classifier import TextModel
-from jiesu.triage.duplicates import DupCandidate
 from jiesu.triage.engine import CategoryInfo, Proposal, Triage
 from jiesu.triage.model_store import ModelLoadError, load_model
 from jiesu.triage.places import find_place
+from jiesu.triage.window import RECENT
 from jiesu.units.models import Category
 
 log = logging.getLogger(__name__)
-DUP_WINDOW = timedelta(days=30)
-DUP_LIMIT = 300
 CATEGORY_TTL = timedelta(minutes=5)
 
 
@@ -76,21 +73,6 @@ def _load(directory: Path) -> TextModel | None:
 LIVE = _Live()
 
 
-def _candidates(
-    session: Session, street: str | None, district: str | None, now: datetime
-) -> list[DupCandidate]:
-    stmt = select(Case.id, Case.text, Case.street, Case.created_at, Case.status).where(
-        Case.created_at >= now - DUP_WINDOW,
-        Case.status.not_in(("merged", "terminated", "answered")),
-    )
-    if street:
-        stmt = stmt.where(or_(Case.street == street, Case.street.is_(None)))
-    elif district:
-        stmt = stmt.where(Case.district == district)
-    rows = session.execute(stmt.order_by(Case.created_at.desc()).limit(DUP_LIMIT)).all()
-    return [DupCandidate(*r) for r in rows]
-
-
 def propose(
     session: Session,
     now: datetime,
@@ -107,7 +89,7 @@ def propose(
 
     place = find_place(address) if address else find_place(text)
     engine = Triage(LIVE.model(), LIVE.categories(session, now), routing)
-    candidates = _candidates(session, place.street_code, place.district_code, now)
+    candidates = RECENT.candidates(session, place.street_code, place.district_code, now)
     return engine.propose(text, address, lat, lon, candidates, datum=datum)
 
 

@@ -1,0 +1,142 @@
+"""What a server process remembers between requests — the routing rules (jiesu/memo.py) and each
+place's recent cases for the duplicate finder (triage/window.py) — is never older than their
+docstrings say: a change committed in this process is seen by the next request, a change made
+elsewhere within the stated seconds, and two databases never mix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from jiesu.cases.models import Case
+from jiesu.clock import FixedClock
+from jiesu.db import make_engine, make_session_factory
+from jiesu.memo import TableMemo
+from jiesu.routing.models import RoutingRule
+from jiesu.routing.service import load_rules
+from jiesu.triage import window
+from jiesu.triage.window import FULL_EVERY, RECENT, RecentCases
+from tests.conftest import Database
+from tests.helpers import AGENT, DISPATCHER, DISTRICT, OTHER_STREET, STREET, do, register
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _window(db: Database, clock: FixedClock, recent: RecentCases = RECENT) -> dict[int, str]:
+    with db.uow() as uow:
+        found = recent.candidates(uow.session, STREET, DISTRICT, clock.now())
+    return {c.case_id: c.status for c in found}
+
+
+def test_window_follows_registrations_and_status_changes_made_here(
+    db: Database, clock: FixedClock
+) -> None:
+    first = register(db, clock)
+    assert _window(db, clock) == {first.id: "registered"}
+    # Registered after the window was read: found by the next proposal (ids above the highest).
+    second = register(db, clock, text="东华门街道某小区楼道堆物，消防通道被堵死")
+    elsewhere = register(db, clock, street=OTHER_STREET)
+    assert _window(db, clock) == {first.id: "registered", second.id: "registered"}
+    do(db, clock, DISPATCHER, first.id, "dispatch", lead_unit=STREET)
+    do(db, clock, AGENT, second.id, "merge", into=first.id)
+    # Both committed here: the dispatch shows at once, the merged case is no longer offered.
+    assert _window(db, clock) == {first.id: "dispatched"}
+    assert elsewhere.id not in _window(db, clock)
+
+
+def test_window_keeps_to_thirty_days_and_three_hundred(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = register(db, clock)
+    clock.advance(timedelta(days=31))
+    new = register(db, clock)
+    assert _window(db, clock) == {new.id: "registered"}
+    with db.uow() as uow:
+        then = old.created_at + timedelta(days=29)
+        found = RECENT.candidates(uow.session, STREET, None, then)
+    assert [c.case_id for c in found] == [new.id, old.id]  # most recent first
+    monkeypatch.setattr(window, "DUP_LIMIT", 3)
+    more = [register(db, clock).id for _ in range(3)]
+    assert list(_window(db, clock)) == more[::-1]
+
+
+def test_window_sees_other_processes_changes_within_its_period(
+    db: Database, clock: FixedClock
+) -> None:
+    ticks = Ticks()
+    recent = RecentCases(clock=ticks)
+    case = register(db, clock)
+    assert _window(db, clock, recent) == {case.id: "registered"}
+    # Another process merges it (a plain UPDATE: no session of this process sees it).
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(Case).where(Case.id == case.id).values(status="merged"))
+    ticks.now += FULL_EVERY - 0.5
+    assert _window(db, clock, recent) == {case.id: "registered"}  # not yet
+    ticks.now += 0.5
+    assert _window(db, clock, recent) == {}
+
+
+def test_routing_rules_added_here_route_at_once(db: Database, clock: FixedClock) -> None:
+    with db.uow() as uow:
+        before = {r.id for r in load_rules(uow.session, clock.now())}
+        rule = RoutingRule(
+            category_prefix="01",
+            area_code=DISTRICT,
+            target="D001",
+            co_targets="",
+            note="test",
+            effective_from=clock.now() - timedelta(minutes=1),
+        )
+        uow.session.add(rule)
+        uow.commit()
+    with db.uow() as uow:
+        after = {r.id for r in load_rules(uow.session, clock.now())}
+        # Effective dates are applied per call, from the remembered rows.
+        earlier = {r.id for r in load_rules(uow.session, clock.now() - timedelta(hours=1))}
+    assert after == before | {rule.id}
+    assert earlier == before
+
+
+def test_memo_expires_keeps_databases_apart_and_forgets_on_a_change(tmp_path: Path) -> None:
+    ticks = Ticks()
+    memo = TableMemo(
+        lambda s: s.scalar(sa.select(sa.func.count()).select_from(RoutingRule)),
+        watched=(RoutingRule.__tablename__,),
+        clock=ticks,
+    )
+    engines = [make_engine(f"sqlite:///{tmp_path / f'{n}.db'}") for n in ("a", "b")]
+    try:
+        for engine in engines:
+            RoutingRule.__table__.create(engine)
+        a, b = (make_session_factory(e) for e in engines)
+        rule = {"category_prefix": "", "area_code": "", "target": "@street", "co_targets": ""}
+        with engines[1].begin() as conn:
+            conn.execute(sa.insert(RoutingRule).values(effective_from=sa.func.now(), **rule))
+        with a() as s, b() as t:
+            assert (memo.get(s), memo.get(t)) == (0, 1)
+        # Written without this process's ORM (another process): seen after the TTL.
+        with engines[0].begin() as conn:
+            conn.execute(sa.insert(RoutingRule).values(effective_from=sa.func.now(), **rule))
+        with a() as s:
+            assert memo.get(s) == 0
+            ticks.now += memo.ttl
+            assert memo.get(s) == 1
+        # Written through a session of this process: forgotten at once.
+        with a() as s:
+            s.execute(sa.delete(RoutingRule))
+            s.commit()
+            assert memo.get(s) == 0
+    finally:
+        for engine in engines:
+            engine.dispose()
