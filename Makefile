@@ -43,7 +43,9 @@ test: lint
 unit: install
 	$(BIN)/pytest -q tests/unit
 
+# The HTTP load bench drives registrations with wrk (Debian's package).
 bench: install
+	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(BIN)/python bench/run.py
 
 clean:

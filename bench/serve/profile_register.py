@@ -1,13 +1,15 @@
 """Where the CPU of one registration goes, on the server side only.
 
     .venv/bin/python bench/serve/profile_register.py [--warm 1000] [--n 400] [--top 35]
+        [--model DIR | --no-model]
 
 The app is called in-process as ASGI (no HTTP client, no socket); FastAPI's worker-thread
 calls are run inline, so one cProfile sees the whole request in one thread. Requests go one at
 a time, like one server thread. First `--warm` registrations fill the duplicate window (as a
 loaded server has it), then `--n` are timed without the profiler (CPU ms per registration in
 this process: Python + psycopg; the PostgreSQL backend's CPU is read from /proc), then `--n`
-more under cProfile. The profiler is only ever switched on here, never in the app.
+more under cProfile. The profiler is only ever switched on here, never in the app. The bodies
+are bench_load.py's (real messages over all streets), and the live model is the one it trains.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from bench_load import registration  # noqa: E402
+from bench_load import registration, train_model  # noqa: E402
 from cpu import proc_cpu  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 
@@ -185,8 +187,10 @@ PARTS = [
     ("  authentication (token)", "web/deps.py", "current_actor"),
     ("  register view", "cases/views.py", "register"),
     ("    triage proposal", "triage/service.py", "proposal_record"),
-    ("      routing rules query", "routing/service.py", "load_rules"),
-    ("      duplicate candidates query", "triage/service.py", "_candidates"),
+    ("      routing rules (remembered 5 s)", "routing/service.py", "load_rules"),
+    ("      duplicate candidates (the place's window)", "triage/window.py", "candidates"),
+    ("      category model: top 3", "triage/classifier.py", "predict_top"),
+    ("      category model: the words that decided", "triage/classifier.py", "explain"),
     ("      keyword categories (no live model)", "triage/rules.py", "guess_category"),
     ("      duplicate finder", "triage/duplicates.py", "find_duplicates"),
     ("      place", "triage/places.py", "find_place"),
@@ -208,7 +212,7 @@ def breakdown(stats: pstats.Stats) -> str:
     whole = cumulative.get((PARTS[0][1], PARTS[0][2]), 0.0) or 1.0
     lines = ["share of the request's CPU under cProfile (inflates many-small-call code):"]
     for label, where, func in PARTS:
-        lines.append(f"{label:45s} {cumulative.get((where, func), 0.0) / whole * 100:5.1f}%")
+        lines.append(f"{label:50s} {cumulative.get((where, func), 0.0) / whole * 100:5.1f}%")
     return "\n".join(lines)
 
 
@@ -219,7 +223,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--top", type=int, default=35, help="0: time only, no profile")
     parser.add_argument("--dump", default="", help="also write the raw profile here")
+    parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / "model")
+    parser.add_argument("--no-model", action="store_true", help="keyword proposals only")
     args = parser.parse_args()
+    if not args.no_model:
+        os.environ["JIESU_MODEL_DIR"] = str(train_model(args.model))
+    else:
+        os.environ["JIESU_MODEL_DIR"] = str(ROOT / "var" / "bench" / "no-model")
     # FastAPI runs sync endpoints and dependencies in worker threads; inline them so the
     # profiler (which follows one thread) sees them. Requests are sequential, so this is safe.
     anyio.to_thread.run_sync = _inline  # type: ignore[assignment]

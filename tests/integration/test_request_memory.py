@@ -18,6 +18,7 @@ from jiesu.memo import TableMemo
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.service import load_rules
 from jiesu.triage import window
+from jiesu.triage.duplicates import profile
 from jiesu.triage.window import FULL_EVERY, RECENT, RecentCases
 from tests.conftest import Database
 from tests.helpers import AGENT, DISPATCHER, DISTRICT, OTHER_STREET, STREET, do, register
@@ -36,6 +37,8 @@ class Ticks:
 def _window(db: Database, clock: FixedClock, recent: RecentCases = RECENT) -> dict[int, str]:
     with db.uow() as uow:
         found = recent.candidates(uow.session, STREET, DISTRICT, clock.now())
+    # Each candidate carries its grams, computed once (what the duplicate finder compares).
+    assert all(c.profile == profile(c.text) for c in found)
     return {c.case_id: c.status for c in found}
 
 

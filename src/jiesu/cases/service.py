@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiesu.audit.append import append_event
@@ -29,16 +30,62 @@ from jiesu.cases.workflow import (
 )
 from jiesu.clock import Clock
 from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.memo import TableMemo
 from jiesu.notify.outbox import service as outbox
 from jiesu.units.models import Category, Unit
 from jiesu.uow import UnitOfWork
+
+
+class _UnitFacts(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def parent_code(self) -> str | None: ...
+    @property
+    def active(self) -> bool: ...
+
+
+U = TypeVar("U", bound=_UnitFacts)
+
+
+class _UnitRow(NamedTuple):
+    kind: str
+    parent_code: str | None
+    active: bool
+
+
+class _CategoryRow(NamedTuple):
+    urgency: str
+    active: bool
+
+
+# Every registration checks its street, district and category; these tables change a few times
+# a year, so each process keeps them for a few seconds (jiesu/memo.py says how fresh).
+_UNITS = TableMemo(
+    lambda s: {
+        code: _UnitRow(kind, parent, active)
+        for code, kind, parent, active in s.execute(
+            select(Unit.code, Unit.kind, Unit.parent_code, Unit.active)
+        )
+    },
+    watched=(Unit.__tablename__,),
+)
+_CATEGORIES = TableMemo(
+    lambda s: {
+        code: _CategoryRow(urgency, active)
+        for code, urgency, active in s.execute(
+            select(Category.code, Category.urgency, Category.active)
+        )
+    },
+    watched=(Category.__tablename__,),
+)
 
 
 def _unit(session: Session, code: str, field: str, kinds: tuple[str, ...] = ()) -> Unit:
     return _checked(session.get(Unit, code), code, field, kinds)
 
 
-def _checked(unit: Unit | None, code: str, field: str, kinds: tuple[str, ...] = ()) -> Unit:
+def _checked(unit: U | None, code: str, field: str, kinds: tuple[str, ...] = ()) -> U:
     if unit is None or not unit.active:
         raise InvalidInput(f"{field}: unknown unit code '{code}'", details={"field": field})
     if kinds and unit.kind not in kinds:
@@ -58,12 +105,7 @@ def _place(session: Session, cmd: RegisterIn) -> tuple[str | None, str | None]:
     street = cmd.street
     if not street and not district:
         return district, street
-    # The street, its district and the district given, in one query.
-    wanted: ColumnElement[bool] = Unit.code.in_([c for c in (street, district) if c])
-    if street:
-        parent = select(Unit.parent_code).where(Unit.code == street).scalar_subquery()
-        wanted = or_(wanted, Unit.code == parent)
-    units = {u.code: u for u in session.scalars(select(Unit).where(wanted))}
+    units = _UNITS.get(session)
     if street:
         s = _checked(units.get(street), street, "street", ("street",))
         if district and s.parent_code != district:
@@ -95,7 +137,7 @@ def register_case(
         raise Conflict(exc.message, code="illegal_action") from exc
     urgency: str | None = cmd.urgency
     if cmd.category is not None:
-        cat = session.get(Category, cmd.category)
+        cat = _CATEGORIES.get(session).get(cmd.category)
         if cat is None or not cat.active:
             raise InvalidInput(
                 f"category: unknown category code '{cmd.category}' (see GET /api/v1/categories)",

@@ -95,6 +95,8 @@ class DupCandidate(NamedTuple):
     street_code: str | None
     created_at: datetime
     status: str
+    # Its grams, when the caller keeps them (triage/window.py computes them once per case).
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ def find_duplicates(
             and now - c.created_at > CLOSED_WINDOW
         ):
             continue
-        theirs = _cached_profile(c.text)
+        theirs = c.profile or _cached_profile(c.text)
         shift = 0.0
         if place and c.street_code:
             shift = SAME_STREET_BOOST if place == c.street_code else -OTHER_STREET_PENALTY
@@ -257,7 +259,7 @@ def find_duplicates(
             reasons.append(f"same street {place}")
         elif shift < 0:
             reasons.append(f"different street {c.street_code}")
-        words = _shared_words(mine_grams, _cached_profile(c.text).trigrams)
+        words = _shared_words(mine_grams, (c.profile or _cached_profile(c.text)).trigrams)
         if words:
             reasons.append("shared: " + " ".join(words))
         out.append(

@@ -86,16 +86,25 @@ class Triage:
         self.dup_threshold = dup_threshold
         self._level1_by_name = {c.name: c.code for c in self.categories if c.level == 1}
         self._rows = [(c.code, c.name, c.parent_code) for c in self.categories]
+        # A label's code depends only on the label and the taxonomy: found once per instance
+        # (the service keeps one instance per model and taxonomy).
+        self._label_codes: dict[str, tuple[str | None, list[str]]] = {}
 
     def _label_to_code(self, label: str, text: str) -> tuple[str | None, list[str]]:
         # The model may be trained on another taxonomy's names (the competition's 城乡建设 …);
         # an exact level-1 name match maps it, else the label itself is matched by keywords.
+        known = self._label_codes.get(label)
+        if known is not None:
+            return known[0], list(known[1])
+        found: tuple[str | None, list[str]] = (None, [])
         if label in self._level1_by_name:
-            return self._level1_by_name[label], []
-        guesses = guess_category(label, self._rows)
-        if guesses:
-            return guesses[0][0], [f"label {label} ~ " + " ".join(guesses[0][2])]
-        return None, []
+            found = (self._level1_by_name[label], [])
+        else:
+            guesses = guess_category(label, self._rows)
+            if guesses:
+                found = (guesses[0][0], [f"label {label} ~ " + " ".join(guesses[0][2])])
+        self._label_codes[label] = found
+        return found[0], list(found[1])
 
     def _categories(self, text: str) -> list[CategoryProposal]:
         if self.model is None:
@@ -118,7 +127,10 @@ class Triage:
         dup_candidates: Sequence[DupCandidate] = (),
         *,
         datum: str = "wgs84",
+        routing: Routing | None = None,
     ) -> Proposal:
+        """`routing`, if given, is used instead of the instance's (the rules of this moment)."""
+        routing = routing or self.routing
         categories = self._categories(text)
         place = find_place(address) if address else PlaceMatch(None, None, "", 0.0, False, [])
         if place.street_code is None and not place.ambiguous:
@@ -130,8 +142,8 @@ class Triage:
                 place, district_at(lat, lon, "gcj02" if datum == "gcj02" else "wgs84")
             )
         unit = None
-        if self.routing is not None and categories:
-            unit = self.routing(categories[0].code, place.district_code, place.street_code)
+        if routing is not None and categories:
+            unit = routing(categories[0].code, place.district_code, place.street_code)
         duplicates = find_duplicates(
             text, place.street_code, dup_candidates, threshold=self.dup_threshold
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ log = logging.getLogger(__name__)
 CATEGORY_TTL = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class _Engine:
+    triage: Triage
+    model: TextModel | None
+    categories_from: list[CategoryInfo]
+
+
 class _Live:
     """The process's live model and taxonomy, refreshed when they change."""
 
@@ -36,6 +44,7 @@ class _Live:
         self._model_stamp: tuple[str, float] | None = None
         self._categories: list[CategoryInfo] = []
         self._categories_at: datetime | None = None
+        self._engine: _Engine | None = None
 
     def model(self) -> TextModel | None:
         directory = live_model_dir()
@@ -46,6 +55,16 @@ class _Live:
                 self._model = _load(directory) if stamp else None
                 self._model_stamp = stamp
             return self._model
+
+    def triage(self, session: Session, now: datetime) -> Triage:
+        """One engine per live model and taxonomy, kept while both stay the same."""
+        model, categories = self.model(), self.categories(session, now)
+        with self._lock:
+            kept = self._engine
+            if kept is None or kept.model is not model or kept.categories_from is not categories:
+                kept = _Engine(Triage(model, categories), model, categories)
+                self._engine = kept
+            return kept.triage
 
     def categories(self, session: Session, now: datetime) -> list[CategoryInfo]:
         with self._lock:
@@ -88,9 +107,9 @@ def propose(
         return route(rules, category, district, street)
 
     place = find_place(address) if address else find_place(text)
-    engine = Triage(LIVE.model(), LIVE.categories(session, now), routing)
+    engine = LIVE.triage(session, now)
     candidates = RECENT.candidates(session, place.street_code, place.district_code, now)
-    return engine.propose(text, address, lat, lon, candidates, datum=datum)
+    return engine.propose(text, address, lat, lon, candidates, datum=datum, routing=routing)
 
 
 def proposal_record(session: Session, now: datetime, **fields: Any) -> dict[str, Any] | None:

@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Select, event, or_, select
+from sqlalchemy import Engine, Row, Select, event, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
 from jiesu.memo import engine_of
-from jiesu.triage.duplicates import DupCandidate
+from jiesu.triage.duplicates import DupCandidate, profile
 
 DUP_WINDOW = timedelta(days=30)
 DUP_LIMIT = 300
@@ -75,6 +75,16 @@ def _where(stmt: _Query, place: Place) -> _Query:
     return stmt
 
 
+def _candidate(
+    row: Row[int, str, str | None, datetime, str], known: DupCandidate | None
+) -> DupCandidate:
+    """A window entry with its grams, computed once per case (the window of 300 is compared
+    with every new request, and a process holds many places' windows)."""
+    case_id, text, street, created_at, status = row
+    grams = known.profile if known is not None and known.text == text else None
+    return DupCandidate(case_id, text, street, created_at, status, grams or profile(text))
+
+
 def _newest(c: DupCandidate) -> tuple[datetime, int]:
     return (c.created_at, c.case_id)
 
@@ -115,7 +125,8 @@ class RecentCases:
                 .limit(DUP_LIMIT)
             )
             read_at = self._clock()
-            rows = [DupCandidate(*r) for r in session.execute(stmt)]
+            known = window.cases if window is not None else {}
+            rows = [_candidate(r, known.get(r[0])) for r in session.execute(stmt)]
             fresh = _Window(read_at, max((c.case_id for c in rows), default=0))
             fresh.cases = {c.case_id: c for c in reversed(rows)}
             with self._lock:
@@ -123,7 +134,7 @@ class RecentCases:
             window = fresh
         else:
             stmt = _where(base, place).where(Case.id > window.max_id).order_by(Case.id)
-            added = [DupCandidate(*r) for r in session.execute(stmt)]
+            added = [_candidate(r, None) for r in session.execute(stmt)]
             if added:
                 with self._lock:
                     for c in added:
