@@ -51,6 +51,7 @@ from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
 
 from jiesu.clock import SystemClock  # noqa: E402
+from jiesu.triage.model_store import FORMAT  # noqa: E402
 from jiesu.units.catalog import load_units  # noqa: E402
 
 KEEP = "## What limits it"
@@ -250,7 +251,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / "model")
+    parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / f"model-{FORMAT}")
     parser.add_argument(
         "--pg",
         default=os.environ.get(

@@ -39,6 +39,7 @@ from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from jiesu.app import create_app  # noqa: E402
 from jiesu.clock import SystemClock  # noqa: E402
 from jiesu.settings import Settings  # noqa: E402
+from jiesu.triage.model_store import FORMAT  # noqa: E402
 
 # CPU time on a shared machine varies with what the neighbours run; the least of several
 # batches is the steadiest figure of the code's own cost.
@@ -223,7 +224,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--top", type=int, default=35, help="0: time only, no profile")
     parser.add_argument("--dump", default="", help="also write the raw profile here")
-    parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / "model")
+    parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / f"model-{FORMAT}")
     parser.add_argument("--no-model", action="store_true", help="keyword proposals only")
     args = parser.parse_args()
     if not args.no_model:
