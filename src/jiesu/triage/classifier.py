@@ -1,16 +1,15 @@
-"""Category (level 1) text classifier: pruned n-gram TF-IDF, NB-SVM, Platt-calibrated.
+"""Category (level 1) text classifier: pruned n-gram TF-IDF, NB-SVMs stacked into one linear model.
 
 Character n-grams need no word segmentation and are robust to the typos and run-together text
 of citizens' messages; word 1–2-grams add a little (+0.002 over five folds). jieba would cost as
 much time as the whole rest of a prediction (~1,400 texts/s on one core), so it only learns a
 lexicon at training time and texts are cut by longest match against it (`ngrams.LexiconWords`;
-`words=False` drops the block). The classifier is NB-SVM (`ngrams.NBSVM`),
-which measured about +0.008 macro-F1 over a plain LinearSVC on the same features (figures in
-docs/triage.md). Margins are turned into probabilities by Platt scaling fitted on held-out folds
-(CalibratedClassifierCV), because the agent is shown a confidence and auto-dispatch needs a
-threshold that means something; it also adds ~0.003 macro-F1, as the per-class sigmoids put the
-one-vs-rest margins on one scale.
-"""
+`words=False` drops the block). The main model is NB-SVM (`ngrams.NBSVM`), which measured about
++0.008 macro-F1 over a plain LinearSVC on the same features. NB-SVMs on views of the blocks and a
+LinearSVC are combined by a multinomial logistic regression fitted on their out-of-fold scores
+(`Stacked`): it gives the probabilities the agent is shown (auto-dispatch needs a
+threshold that means something) and measured +0.005 over Platt-calibrated NB-SVM on inner
+validation splits, +0.002 on the bench's outer folds (figures in docs/triage.md)."""
 
 from __future__ import annotations
 
@@ -23,12 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
 
 from jiesu.triage.ngrams import (
     NBSVM,
+    Batch,
+    Blocks,
     CharGrams,
     LexiconWords,
     NgramTfidf,
@@ -36,10 +38,11 @@ from jiesu.triage.ngrams import (
     scaled_min_df,
 )
 
-__all__ = ["CharGrams", "Params", "TextModel", "evaluate", "normalise", "train"]
+__all__ = ["CharGrams", "Params", "Stacked", "TextModel", "evaluate", "normalise", "train"]
 
 _SPACE = re.compile(r"\s+")
 EXPLAIN_CHARS = 400
+RECENT_ROWS = 8
 _DIGITS = re.compile(r"\d+")
 
 
@@ -49,6 +52,104 @@ def normalise(text: str) -> str:
     # since house numbers and dates carry no category.
     t = unicodedata.normalize("NFKC", text).lower()
     return _DIGITS.sub("0", _SPACE.sub("", t))
+
+
+def _scores(model: Any, x: sp.csr_matrix) -> np.ndarray:
+    s = np.asarray(model.decision_function(x), dtype=np.float32)
+    return s[:, None] if s.ndim == 1 else s
+
+
+class Stacked(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Linear models on column views, combined by a multinomial logistic regression.
+
+    Each base model is fitted on its view of the columns; the combiner is fitted on their
+    out-of-fold scores (so it learns how far to trust each, and turns scores into
+    probabilities), and the bases are then refitted on all the data. Everything is linear,
+    so the whole is folded into one weight matrix, coef = A·W (A: the combiner's weights, W:
+    the bases' weights laid over all the columns): predicting costs one sparse product, and
+    `coef_` explains a decision as NB-SVM's did.
+    """
+
+    def __init__(
+        self,
+        bases: Sequence[tuple[str, Any, slice | None]],
+        folds: int = 3,
+        meta_c: float = 1.0,
+        random_state: int = 0,
+    ) -> None:
+        self.bases = bases
+        self.folds = folds
+        self.meta_c = meta_c
+        self.random_state = random_state
+
+    def fit(self, x: sp.spmatrix, y: Sequence[Any] | np.ndarray) -> Stacked:
+        from sklearn.base import clone
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
+        x = sp.csr_matrix(x)
+        y_arr = np.asarray(y)
+        self.classes_ = np.unique(y_arr)
+        # Plain stratified folds (every class in every fitting part when each has ≥ folds
+        # texts): folds that kept near-duplicate groups apart scored the same on the inner
+        # validation splits (docs/triage.md).
+        splitter = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
+        folds = list(splitter.split(x, y_arr))
+        # A view is a run of adjacent blocks: a slice of the columns.
+        views = [x if cols is None else x[:, cols] for _, _, cols in self.bases]
+        out_of_fold = []
+        for (_, base, _), view in zip(self.bases, views, strict=True):
+            parts = [
+                (held, _scores(clone(base).fit(view[fit], y_arr[fit]), view[held]))
+                for fit, held in folds
+            ]
+            scores = np.zeros((len(y_arr), parts[0][1].shape[1]), dtype=np.float32)
+            for held, s in parts:
+                scores[held] = s
+            out_of_fold.append(scores)
+        meta = LogisticRegression(C=self.meta_c, max_iter=5000)
+        meta.fit(np.hstack(out_of_fold), y_arr)
+        weights, offsets = [], []
+        for (_, base, cols), view in zip(self.bases, views, strict=True):
+            fitted = clone(base).fit(view, y_arr)
+            coef = np.asarray(fitted.coef_, dtype=np.float32)
+            full = np.zeros((coef.shape[0], x.shape[1]), dtype=np.float32)
+            full[:, slice(None) if cols is None else cols] = coef
+            weights.append(full)
+            offsets.append(np.asarray(fitted.intercept_, dtype=np.float32).ravel())
+        a = meta.coef_.astype(np.float32)
+        self.coef_ = a @ np.vstack(weights)
+        self.intercept_ = (a @ np.concatenate(offsets) + meta.intercept_).astype(np.float32)
+        return self
+
+    def decision_function(self, x: sp.spmatrix) -> np.ndarray:
+        # coef_.T is a strided view, and sparse @ dense copies a non-contiguous operand on every
+        # call (megabytes: most of a one-text prediction); the contiguous transpose is made once
+        # per process and never saved (__getstate__).
+        coef_t = self.__dict__.get("_coef_t")
+        if coef_t is None:
+            coef_t = self.__dict__["_coef_t"] = np.ascontiguousarray(self.coef_.T)
+        scores: np.ndarray = np.asarray(x @ coef_t) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = dict(super().__getstate__())
+        state.pop("_coef_t", None)
+        return state
+
+    def predict_proba(self, x: sp.spmatrix) -> np.ndarray:
+        scores = self.decision_function(x)
+        if scores.ndim == 1:  # two classes: one logit, towards classes_[1]
+            p = 1 / (1 + np.exp(-scores))
+            return np.column_stack([1 - p, p])
+        scores -= scores.max(axis=1, keepdims=True)
+        e = np.exp(scores)
+        proba: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, x: sp.spmatrix) -> np.ndarray:
+        labels: np.ndarray = self.classes_[self.predict_proba(x).argmax(axis=1)]
+        return labels
 
 
 @dataclass(frozen=True)
@@ -66,6 +167,13 @@ class Params:
     # not used for tuning.
     words: bool = True
     words_min_df_rate: float = 2.5e-4
+    # The models combined (Stacked, above): NB-SVM on all blocks, on char + head, on word +
+    # head, and a plain LinearSVC (C = svc_c) on all; a multinomial logistic regression
+    # (C = meta_c) fitted on their out-of-fold scores over `calibration_folds` folds weighs
+    # them and gives the probabilities. ("nbsvm",) alone is one NB-SVM, calibrated so.
+    stack: tuple[str, ...] = ("nbsvm", "nbsvm_char", "nbsvm_word", "svc")
+    svc_c: float = 0.5
+    meta_c: float = 1.0
     calibration_folds: int = 3
     # The opening of a message is its subject (留言主题) or the first words of the call: its
     # n-grams get a second, down-weighted block of their own (0 turns it off).
@@ -78,22 +186,21 @@ class Params:
     class_weight: str | None = "balanced"
 
 
-def _features(p: Params, texts: Sequence[str]) -> FeatureUnion:
+def _features(p: Params, texts: Sequence[str]) -> Blocks:
     n_texts = len(texts)
     min_df = scaled_min_df(p.min_df_rate, n_texts)
-    parts: list[tuple[str, Any]] = [("char", NgramTfidf(CharGrams(*p.char_ngrams), min_df))]
-    weights: dict[str, float] = {}
+    parts: list[tuple[str, NgramTfidf, float]] = [
+        ("char", NgramTfidf(CharGrams(*p.char_ngrams), min_df), 1.0)
+    ]
     if p.head_chars > 0 and p.head_weight > 0:
         head_min_df = scaled_min_df(p.head_min_df_rate, n_texts)
-        parts.append(
-            ("head", NgramTfidf(CharGrams(*p.head_ngrams, limit=p.head_chars), head_min_df))
-        )
-        weights["head"] = p.head_weight
+        head = NgramTfidf(CharGrams(*p.head_ngrams, limit=p.head_chars), head_min_df)
+        parts.append(("head", head, p.head_weight))
     if p.words:
         lexicon = learn_lexicon(texts)
         words_min_df = scaled_min_df(p.words_min_df_rate, len(texts))
-        parts.append(("word", NgramTfidf(LexiconWords(lexicon), words_min_df)))
-    return FeatureUnion(parts, transformer_weights=weights or None)
+        parts.append(("word", NgramTfidf(LexiconWords(lexicon), words_min_df), 1.0))
+    return Blocks(parts)
 
 
 class TextModel:
@@ -101,8 +208,8 @@ class TextModel:
 
     def __init__(
         self,
-        features: FeatureUnion,
-        classifier: CalibratedClassifierCV,
+        features: Blocks,
+        classifier: Stacked,
         params: Params,
         info: dict[str, Any] | None = None,
     ) -> None:
@@ -121,8 +228,23 @@ class TextModel:
         return str(v) if v is not None else None
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        x = self.features.transform([normalise(t) for t in texts])
+        if len(texts) == 1:  # triage: one text, then explained with the same features
+            x = self._row(normalise(texts[0]))
+        else:
+            x = self.features.transform([normalise(t) for t in texts])
         return np.asarray(self.classifier.predict_proba(x))
+
+    def _row(self, norm: str) -> sp.csr_matrix:
+        """One normalised text's features; the last few are kept, as a proposal classifies a
+        text and then explains its top label from the same row."""
+        recent: dict[str, sp.csr_matrix] = self.__dict__.setdefault("_recent", {})
+        row = recent.get(norm)
+        if row is None:
+            row = self.features.transform([norm]).tocsr()
+            if len(recent) >= RECENT_ROWS:
+                recent.clear()
+            recent[norm] = row
+        return row
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         labels = self.labels
@@ -142,25 +264,21 @@ class TextModel:
 
         return save_model(self, Path(directory), metrics=metrics)
 
-    def _svm(self) -> NBSVM:
-        # With ensemble=False the calibrator wraps one NB-SVM fitted on all the training data.
-        estimator: NBSVM = self.classifier.calibrated_classifiers_[0].estimator
-        return estimator
-
     def explain(self, text: str, label: str, n: int = 5) -> list[str]:
         """The n-grams of `text` that pushed it most towards `label` (tf-idf × weight)."""
         if label not in self.labels:
             raise ValueError(f"unknown label {label!r}; the model knows {self.labels}")
         norm = normalise(text)
-        x = np.asarray(self.features.transform([norm]).todense()).ravel()
-        coef = self._svm().coef_
+        # One sparse row: a dense one spans the whole hashed feature space (megabytes a call).
+        x = self._row(norm)
+        coef = self.classifier.coef_
         index = self.labels.index(label)
         if coef.shape[0] == 1:  # binary: one weight vector, positive towards classes_[1]
             weights = np.asarray(coef[0]).ravel() * (1.0 if index == 1 else -1.0)
         else:
             weights = np.asarray(coef[index]).ravel()
         # The opening carries the subject; explaining only it keeps a call within a few ms.
-        grams = sorted(set(CharGrams(*self.params.char_ngrams)(norm[:EXPLAIN_CHARS])))
+        grams, keys = _head_grams(norm[:EXPLAIN_CHARS], *self.params.char_ngrams)
         if not grams:
             return []
         contrib = np.zeros(len(grams))
@@ -169,10 +287,10 @@ class TextModel:
         # column in that block plus the widths of the blocks before it (x is weighted already).
         for name, block in self.features.transformer_list:
             if name in ("char", "head"):
-                cols = block.columns_of(grams)
+                cols = block.columns_of_keys(keys)
                 known = cols >= 0
                 at = offset + cols[known]
-                contrib[known] += x[at] * weights[at]
+                contrib[known] += np.asarray(x[:, at].todense()).ravel() * weights[at]
             offset += block.n_features
         picked: list[str] = []
         for j in np.argsort(-contrib):
@@ -186,8 +304,58 @@ class TextModel:
         return picked
 
 
+def _head_grams(head: str, low: int, high: int) -> tuple[list[str], np.ndarray]:
+    """The distinct low…high-grams of `head` in sorted order, with their keys: the keys come
+    from one pass over the code points (ngrams.Batch), not one Python loop per gram."""
+    batch = Batch([head])
+    pos, size, keys = [], [], []
+    for n in range(low, high + 1):
+        at = np.flatnonzero(batch.valid(n))
+        pos.append(at)
+        size.append(np.full(len(at), n))
+        keys.append(batch.keys(n)[at])
+    if not keys:
+        return [], np.zeros(0, dtype=np.uint64)
+    unique, first = np.unique(np.concatenate(keys), return_index=True)
+    starts, sizes = np.concatenate(pos)[first].tolist(), np.concatenate(size)[first].tolist()
+    grams = [head[i : i + n] for i, n in zip(starts, sizes, strict=True)]
+    order = sorted(range(len(grams)), key=grams.__getitem__)
+    return [grams[i] for i in order], unique[order]
+
+
+def _bases(p: Params, features: Blocks, seed: int) -> list[tuple[str, Any, slice | None]]:
+    widths = {name: block.n_features for name, block in features.transformer_list}
+    char = widths["char"] + widths.get("head", 0)
+    views: dict[str, slice | None] = {"nbsvm": None, "svc": None}
+    if "word" in widths:  # the blocks lie char | head | word
+        views["nbsvm_char"] = slice(0, char)
+        views["nbsvm_word"] = slice(widths["char"], char + widths["word"])
+    bases: list[tuple[str, Any, slice | None]] = []
+    for name in p.stack:
+        if name not in views:
+            continue  # a view of a block this model does not have
+        if name == "svc":
+            model: Any = LinearSVC(C=p.svc_c, class_weight=p.class_weight, random_state=seed)
+        else:
+            model = NBSVM(
+                c=p.c,
+                alpha=p.nb_alpha,
+                class_weight=p.class_weight,
+                nb_scaling=p.nb_scaling,
+                random_state=seed,
+            )
+        bases.append((name, model, views[name]))
+    if not bases:
+        raise ValueError(f"no usable model in stack={p.stack!r}")
+    return bases
+
+
 def train(
-    texts: Sequence[str], labels: Sequence[str], *, seed: int = 0, params: Params | None = None
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    seed: int = 0,
+    params: Params | None = None,
 ) -> TextModel:
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
@@ -205,17 +373,12 @@ def train(
     normalised = [normalise(t) for t in texts]
     features = _features(p, normalised)
     x = features.fit_transform(normalised)
-    nbsvm = NBSVM(
-        c=p.c,
-        alpha=p.nb_alpha,
-        class_weight=p.class_weight,
-        nb_scaling=p.nb_scaling,
-        random_state=seed,
-    )
-    classifier = CalibratedClassifierCV(nbsvm, method="sigmoid", cv=folds, ensemble=False)
+    bases = _bases(p, features, seed)
+    classifier = Stacked(bases, folds=folds, meta_c=p.meta_c, random_state=seed)
     classifier.fit(x, list(labels))
     settings = asdict(p)
     settings["calibration_folds"] = folds
+    settings["stack"] = [name for name, _, _ in bases]
     settings["min_df"] = features.transformer_list[0][1].min_df
     settings["n_features"] = int(x.shape[1])
     info = {

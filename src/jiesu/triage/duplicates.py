@@ -150,8 +150,9 @@ def profile(text: str) -> Profile:
 
 
 @lru_cache(maxsize=8192)
-def _cached_profile(text: str) -> Profile:
-    # Open cases are compared with every new request; their grams are computed once.
+def cached_profile(text: str) -> Profile:
+    # Open cases are compared with every new request; their grams are computed once (and a
+    # new request's own, computed to compare it, serve again when it joins the window).
     return profile(text)
 
 
@@ -226,7 +227,7 @@ def find_duplicates(
     `place` is the new request's street code. With `now`, closed cases older than 30 days are
     skipped (open cases always count: DESIGN §5 offers open or recently closed cases for merge).
     """
-    mine = _cached_profile(text)
+    mine = cached_profile(text)
     scored: list[tuple[float, float, float, DupCandidate]] = []
     for c in candidates:
         if (
@@ -235,7 +236,7 @@ def find_duplicates(
             and now - c.created_at > CLOSED_WINDOW
         ):
             continue
-        theirs = c.profile or _cached_profile(c.text)
+        theirs = c.profile or cached_profile(c.text)
         shift = 0.0
         if place and c.street_code:
             shift = SAME_STREET_BOOST if place == c.street_code else -OTHER_STREET_PENALTY
@@ -259,7 +260,7 @@ def find_duplicates(
             reasons.append(f"same street {place}")
         elif shift < 0:
             reasons.append(f"different street {c.street_code}")
-        words = _shared_words(mine_grams, (c.profile or _cached_profile(c.text)).trigrams)
+        words = _shared_words(mine_grams, (c.profile or cached_profile(c.text)).trigrams)
         if words:
             reasons.append("shared: " + " ".join(words))
         out.append(

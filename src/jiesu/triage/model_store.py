@@ -25,8 +25,10 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "MODEL_CARD.md"
-# 2: NB-SVM over pruned hashed n-gram blocks (format 1 held hashed blocks and a LinearSVC).
-FORMAT = 2
+# 3: n-grams keyed by a rolling 64-bit hash over code points (format 2 hashed n-gram strings
+# with murmurhash: its columns mean nothing to format 3's features); 2: NB-SVM over pruned
+# hashed n-gram blocks; 1: hashed blocks and a LinearSVC.
+FORMAT = 3
 
 
 class ModelLoadError(RuntimeError):
@@ -89,7 +91,7 @@ def _card(manifest: dict[str, Any], metrics: dict[str, Any] | None) -> str:
         "",
         "- Model: TF-IDF character n-grams"
         + (" + word n-grams" if info.get("params", {}).get("words") else "")
-        + ", NB-SVM (linear), Platt-calibrated probabilities",
+        + ", NB-SVMs and a linear SVM combined by a logistic regression (one linear model)",
         f"- Trained on {info.get('n_train')} texts in {info.get('train_seconds')} s"
         f" (seed {info.get('seed')})",
         f"- Software: jiesu {manifest['jiesu']}, scikit-learn {manifest['scikit_learn']},"

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
 from jiesu.memo import engine_of
-from jiesu.triage.duplicates import DupCandidate, profile
+from jiesu.triage.duplicates import DupCandidate, cached_profile
 
 DUP_WINDOW = timedelta(days=30)
 DUP_LIMIT = 300
@@ -82,7 +82,7 @@ def _candidate(
     with every new request, and a process holds many places' windows)."""
     case_id, text, street, created_at, status = row
     grams = known.profile if known is not None and known.text == text else None
-    return DupCandidate(case_id, text, street, created_at, status, grams or profile(text))
+    return DupCandidate(case_id, text, street, created_at, status, grams or cached_profile(text))
 
 
 def _newest(c: DupCandidate) -> tuple[datetime, int]:
@@ -94,11 +94,30 @@ class _Window:
     read_at: float  # monotonic, last whole read
     max_id: int
     cases: dict[int, DupCandidate] = field(default_factory=dict)
+    # The cases newest first, kept between changes (None: to be sorted again).
+    ordered: list[DupCandidate] | None = None
 
-    def keep_recent(self) -> None:
+    def add(self, new: list[DupCandidate]) -> None:
+        """Cases read since (ascending ids); the oldest beyond DUP_LIMIT leave."""
+        for c in new:
+            self.cases[c.case_id] = c
+        self.max_id = max(self.max_id, new[-1].case_id)
+        ordered = self.ordered
+        newest = sorted(new, key=_newest, reverse=True)
+        if ordered is not None and (not ordered or _newest(newest[-1]) > _newest(ordered[0])):
+            # The usual case: all newer than what was there, so they go in front.
+            self.ordered = newest + ordered
+        else:
+            self.ordered = None
         if len(self.cases) > DUP_LIMIT:
-            recent = sorted(self.cases.values(), key=_newest)
-            self.cases = {c.case_id: c for c in recent[-DUP_LIMIT:]}
+            keep = self.newest_first()[:DUP_LIMIT]
+            self.cases = {c.case_id: c for c in keep}
+            self.ordered = keep
+
+    def newest_first(self) -> list[DupCandidate]:
+        if self.ordered is None:
+            self.ordered = sorted(self.cases.values(), key=_newest, reverse=True)
+        return self.ordered
 
 
 class RecentCases:
@@ -129,6 +148,7 @@ class RecentCases:
             rows = [_candidate(r, known.get(r[0])) for r in session.execute(stmt)]
             fresh = _Window(read_at, max((c.case_id for c in rows), default=0))
             fresh.cases = {c.case_id: c for c in reversed(rows)}
+            fresh.ordered = rows  # the query's order: newest first
             with self._lock:
                 self._engines.setdefault(engine, {})[place] = fresh
             window = fresh
@@ -137,16 +157,11 @@ class RecentCases:
             added = [_candidate(r, None) for r in session.execute(stmt)]
             if added:
                 with self._lock:
-                    for c in added:
-                        window.cases[c.case_id] = c
-                    window.max_id = max(window.max_id, added[-1].case_id)
-                    window.keep_recent()
+                    window.add(added)
         since = now - DUP_WINDOW
         with self._lock:
-            cases = list(window.cases.values())
-        recent = [c for c in cases if c.created_at >= since]
-        recent.sort(key=_newest, reverse=True)
-        return recent[:DUP_LIMIT]
+            ordered = window.newest_first()
+        return [c for c in ordered if c.created_at >= since][:DUP_LIMIT]
 
     def committed(self, engine: Engine, changed: Iterable[_Change]) -> None:
         """Apply this process's committed status (and place) changes to every window."""
@@ -163,6 +178,7 @@ class RecentCases:
                         del window.cases[case_id]
                     else:
                         window.cases[case_id] = old._replace(status=status, street_code=street)
+                    window.ordered = None
 
 
 RECENT = RecentCases()

@@ -6,8 +6,17 @@ from pathlib import Path
 import pytest
 import sklearn
 
-from jiesu.triage.classifier import CharGrams, Params, TextModel, evaluate, normalise, train
+from jiesu.triage.classifier import (
+    CharGrams,
+    Params,
+    TextModel,
+    _head_grams,
+    evaluate,
+    normalise,
+    train,
+)
 from jiesu.triage.model_store import ModelLoadError, load_model
+from jiesu.triage.ngrams import keys_of
 
 from .conftest import teddy_rows
 from .helpers import corpus, small_model
@@ -88,9 +97,9 @@ def test_other_sklearn_version_is_refused(model: TextModel, tmp_path: Path) -> N
 def test_model_of_an_older_format_is_refused(model: TextModel, tmp_path: Path) -> None:
     model.save(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
-    manifest["format"] = 1
+    manifest["format"] = 2
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    with pytest.raises(ModelLoadError, match="format 1 is not 2; retrain"):
+    with pytest.raises(ModelLoadError, match="format 2 is not 3; retrain"):
         load_model(tmp_path)
 
 
@@ -105,3 +114,24 @@ def test_learns_real_messages() -> None:
     labels = [r["一级分类"] for r in rows]
     m = train(texts[:1200], labels[:1200])
     assert evaluate(m, texts[1200:], labels[1200:])["macro_f1"] > 0.75
+
+
+def test_explain_grams_and_keys_are_the_plain_ones() -> None:
+    head = normalise("朝阳区幸福里小区楼下饭店油烟污染严重，油烟机噪音扰民")
+    grams, keys = _head_grams(head, 1, 4)
+    assert grams == sorted(set(CharGrams(1, 4)(head)))
+    assert keys.tolist() == keys_of(grams).tolist()
+    assert _head_grams("", 1, 4)[0] == []
+
+
+def test_one_text_is_classified_alike_and_the_cached_transpose_is_not_saved(
+    model: TextModel, tmp_path: Path
+) -> None:
+    texts = ["楼下饭店油烟污染严重", "小区路灯坏了晚上看不见"]
+    together = model.predict_proba(texts)
+    alone = [model.predict_proba([t])[0] for t in texts]  # the one-text path and its memo
+    assert abs(together - alone).max() < 1e-6
+    assert "_coef_t" in model.classifier.__dict__  # made by the predictions above
+    loaded = load_model(model.save(tmp_path / "m"))
+    assert "_coef_t" not in loaded.classifier.__dict__
+    assert abs(loaded.predict_proba(texts) - together).max() < 1e-6

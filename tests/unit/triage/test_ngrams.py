@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
+from jiesu.triage.classifier import Stacked
 from jiesu.triage.ngrams import (
     NBSVM,
+    Batch,
     CharGrams,
     LexiconWords,
     NgramTfidf,
+    key_of,
     learn_lexicon,
+    pair_key,
     scaled_min_df,
 )
 
@@ -84,3 +90,45 @@ def test_lexicon_keeps_words_seen_in_two_texts() -> None:
 
 def test_min_df_grows_with_the_corpus() -> None:
     assert [scaled_min_df(6e-4, n) for n in (45, 1_000, 8_109, 10_137)] == [1, 1, 5, 6]
+
+
+def test_batch_keys_are_the_keys_of_the_strings() -> None:
+    # The array path and the string path must agree, text by text, or explain() and the
+    # lexicon would look up other columns than the ones the model was fitted on.
+    texts = ["小区噪音扰民", "", "噪", "公交线路太少噪音扰民工作"]
+    batch = Batch(texts)
+    grams = CharGrams(1, 4, limit=5)
+    doc, keys = grams.batch_keys(batch)
+    got = sorted(zip(doc.tolist(), keys.tolist(), strict=True))
+    expected = sorted((i, key_of(g)) for i, t in enumerate(texts) for g in grams(t))
+    assert got == expected
+    words = LexiconWords({"噪音", "噪音扰民", "扰民", "民工", "公交线路"})
+    doc, keys = words.batch_keys(batch)
+    got = sorted(zip(doc.tolist(), keys.tolist(), strict=True))
+    expected = []
+    for i, t in enumerate(texts):
+        cut = words.words(t)
+        expected += [(i, key_of(w)) for w in cut]
+        expected += [(i, pair_key(a, b)) for a, b in pairwise(cut)]
+    assert got == sorted(expected)
+
+
+def test_stacked_models_fold_into_one_linear_model() -> None:
+    rng = np.random.default_rng(0)
+    y = np.array(["a", "b", "c"] * 40)
+    x = sp.random(120, 40, density=0.2, random_state=2, format="csr", dtype=np.float32)
+    signal = np.zeros((120, 40), dtype=np.float32)
+    for k, label in enumerate("abc"):
+        signal[y == label, k * 10 : k * 10 + 10] = rng.random(((y == label).sum(), 10)) < 0.3
+    x = sp.csr_matrix(x + sp.csr_matrix(signal))
+    bases = [("all", NBSVM(c=0.5), None), ("left", NBSVM(c=0.5), slice(0, 20))]
+    model = Stacked(bases, folds=3).fit(x, y)
+    proba = model.predict_proba(x)
+    assert model.coef_.shape == (3, 40)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (model.predict(x) == y).mean() > 0.9
+    # Two classes: one logit towards classes_[1], as scikit-learn's binary models give.
+    two = y != "c"
+    binary = Stacked(bases, folds=3).fit(x[two], y[two])
+    assert binary.coef_.shape == (1, 40)
+    assert binary.predict_proba(x[two]).shape == (int(two.sum()), 2)
