@@ -50,7 +50,15 @@ def test_window_follows_registrations_and_status_changes_made_here(
     # Registered after the window was read: found by the next proposal (ids above the highest).
     second = register(db, clock, text="东华门街道某小区楼道堆物，消防通道被堵死")
     elsewhere = register(db, clock, street=OTHER_STREET)
-    assert _window(db, clock) == {first.id: "registered", second.id: "registered"}
+    nowhere = register(db, clock, street=None, address="")  # no street: in every street's window
+    assert _window(db, clock) == {
+        first.id: "registered",
+        second.id: "registered",
+        nowhere.id: "registered",
+    }
+    # A whole read (a new process) finds the same: the street's cases and those with none.
+    assert _window(db, clock, RecentCases()) == _window(db, clock)
+    do(db, clock, AGENT, nowhere.id, "merge", into=first.id)
     do(db, clock, DISPATCHER, first.id, "dispatch", lead_unit=STREET)
     do(db, clock, AGENT, second.id, "merge", into=first.id)
     # Both committed here: the dispatch shows at once, the merged case is no longer offered.

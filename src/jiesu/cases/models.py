@@ -26,6 +26,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_created", "status", "created_at"),
         Index("ix_case_lead_status", "lead_unit", "status"),
+        # A place's most recent cases (the duplicate window, triage/window.py): without these a
+        # street's 300 latest were found by walking every street's cases backwards in time.
+        Index("ix_case_street_created", "street", "created_at"),
+        Index("ix_case_district_created", "district", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
