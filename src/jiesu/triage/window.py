@@ -75,6 +75,13 @@ def _where(stmt: _Query, place: Place) -> _Query:
     return stmt
 
 
+def added_since(place: Place, max_id: int) -> _Query:
+    """The place's cases with ids above `max_id`, newest first, at most DUP_LIMIT."""
+    base = select(Case.id, Case.text, Case.street, Case.created_at, Case.status)
+    stmt = _where(base, place).where(Case.id > max_id)
+    return stmt.order_by(Case.id.desc()).limit(DUP_LIMIT)
+
+
 def _latest(
     session: Session, base: _Query, place: Place
 ) -> list[Row[int, str, str | None, datetime, str]]:
@@ -169,8 +176,12 @@ class RecentCases:
                 self._engines.setdefault(engine, {})[place] = fresh
             window = fresh
         else:
-            stmt = _where(base, place).where(Case.id > window.max_id).order_by(Case.id)
-            added = [_candidate(r, None) for r in session.execute(stmt)]
+            # Newest first with a LIMIT: more than DUP_LIMIT new cases could not all stay in
+            # the window anyway, and the LIMIT keeps PostgreSQL's generic plan (psycopg
+            # prepares a statement after 5 runs) on the primary key backwards; without it that
+            # plan was a sequential scan of the whole table on every proposal.
+            stmt = added_since(place, window.max_id)
+            added = [_candidate(r, None) for r in session.execute(stmt)][::-1]
             if added:
                 with self._lock:
                     window.add(added)
