@@ -18,6 +18,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +123,15 @@ class Stacked(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.intercept_ = (a @ np.concatenate(offsets) + meta.intercept_).astype(np.float32)
         return self
 
-    def decision_function(self, x: sp.spmatrix) -> np.ndarray:
+    @cached_property
+    def _coef_t(self) -> np.ndarray:
         # coef_.T is a strided view, and sparse @ dense copies a non-contiguous operand on every
         # call (megabytes: most of a one-text prediction); the contiguous transpose is made once
         # per process and never saved (__getstate__).
-        coef_t = self.__dict__.get("_coef_t")
-        if coef_t is None:
-            coef_t = self.__dict__["_coef_t"] = np.ascontiguousarray(self.coef_.T)
-        scores: np.ndarray = np.asarray(x @ coef_t) + self.intercept_
+        return np.ascontiguousarray(self.coef_.T)
+
+    def decision_function(self, x: sp.spmatrix) -> np.ndarray:
+        scores: np.ndarray = np.asarray(x @ self._coef_t) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def __getstate__(self) -> dict[str, Any]:
@@ -217,6 +219,9 @@ class TextModel:
         self.classifier = classifier
         self.params = params
         self.info: dict[str, Any] = dict(info or {})
+        # The last few texts' features: a proposal classifies a text, then explains its top
+        # label from the same row.
+        self._recent: dict[str, sp.csr_matrix] = {}
 
     @property
     def labels(self) -> list[str]:
@@ -235,15 +240,13 @@ class TextModel:
         return np.asarray(self.classifier.predict_proba(x))
 
     def _row(self, norm: str) -> sp.csr_matrix:
-        """One normalised text's features; the last few are kept, as a proposal classifies a
-        text and then explains its top label from the same row."""
-        recent: dict[str, sp.csr_matrix] = self.__dict__.setdefault("_recent", {})
-        row = recent.get(norm)
+        """One normalised text's features, from the last few when it is one of them."""
+        row = self._recent.get(norm)
         if row is None:
             row = self.features.transform([norm]).tocsr()
-            if len(recent) >= RECENT_ROWS:
-                recent.clear()
-            recent[norm] = row
+            if len(self._recent) >= RECENT_ROWS:
+                self._recent.clear()
+            self._recent[norm] = row
         return row
 
     def predict(self, texts: Sequence[str]) -> list[str]:

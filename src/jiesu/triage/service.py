@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from jiesu.memo import TableMemo
 from jiesu.routing.rules import Decision, route
 from jiesu.routing.service import load_rules
 from jiesu.triage import live_model_dir
@@ -25,7 +26,20 @@ from jiesu.triage.window import RECENT
 from jiesu.units.models import Category
 
 log = logging.getLogger(__name__)
-CATEGORY_TTL = timedelta(minutes=5)
+# The active taxonomy, per process and database (jiesu/memo.py): a change committed in this
+# process is seen at once, one made elsewhere within five minutes.
+_TAXONOMY = TableMemo(
+    lambda s: [
+        CategoryInfo(*r)
+        for r in s.execute(
+            select(Category.code, Category.name, Category.level, Category.parent_code).where(
+                Category.active.is_(True)
+            )
+        )
+    ],
+    watched=(Category.__tablename__,),
+    ttl=300.0,
+)
 
 
 @dataclass(frozen=True)
@@ -36,14 +50,12 @@ class _Engine:
 
 
 class _Live:
-    """The process's live model and taxonomy, refreshed when they change."""
+    """The process's live model, reloaded when it changes, and its engine."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._model: TextModel | None = None
         self._model_stamp: tuple[str, float] | None = None
-        self._categories: list[CategoryInfo] = []
-        self._categories_at: datetime | None = None
         self._engine: _Engine | None = None
 
     def model(self) -> TextModel | None:
@@ -56,28 +68,15 @@ class _Live:
                 self._model_stamp = stamp
             return self._model
 
-    def triage(self, session: Session, now: datetime) -> Triage:
+    def triage(self, session: Session) -> Triage:
         """One engine per live model and taxonomy, kept while both stay the same."""
-        model, categories = self.model(), self.categories(session, now)
+        model, categories = self.model(), _TAXONOMY.get(session)
         with self._lock:
             kept = self._engine
             if kept is None or kept.model is not model or kept.categories_from is not categories:
                 kept = _Engine(Triage(model, categories), model, categories)
                 self._engine = kept
             return kept.triage
-
-    def categories(self, session: Session, now: datetime) -> list[CategoryInfo]:
-        with self._lock:
-            fresh = self._categories_at is not None and now - self._categories_at < CATEGORY_TTL
-            if not fresh or not self._categories:
-                rows = session.execute(
-                    select(
-                        Category.code, Category.name, Category.level, Category.parent_code
-                    ).where(Category.active.is_(True))
-                ).all()
-                self._categories = [CategoryInfo(*r) for r in rows]
-                self._categories_at = now
-            return self._categories
 
 
 def _load(directory: Path) -> TextModel | None:
@@ -107,7 +106,7 @@ def propose(
         return route(rules, category, district, street)
 
     place = find_place(address) if address else find_place(text)
-    engine = LIVE.triage(session, now)
+    engine = LIVE.triage(session)
     candidates = RECENT.candidates(session, place.street_code, place.district_code, now)
     return engine.propose(text, address, lat, lon, candidates, datum=datum, routing=routing)
 

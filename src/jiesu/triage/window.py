@@ -23,10 +23,10 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Row, Select, event, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, Select, event, or_, select, true
 from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
@@ -62,45 +62,34 @@ def _belongs(place: Place, street: str | None, district: str | None) -> bool:
     return True
 
 
+def _parts(place: Place) -> list[ColumnElement[bool]]:
+    """The place's cases as one condition per index-friendly part: a street's own cases and
+    those with no street are two, read each on (street, created_at)."""
+    kind, code = place
+    if kind == "street":
+        return [Case.street == code, Case.street.is_(None)]
+    if kind == "district":
+        return [Case.district == code]
+    return [true()]
+
+
 _Query = Select[int, str, str | None, datetime, str]
 
 
-def _where(stmt: _Query, place: Place) -> _Query:
-    kind, code = place
-    stmt = stmt.where(Case.status.not_in(LEFT_OUT))
-    if kind == "street":
-        return stmt.where(or_(Case.street == code, Case.street.is_(None)))
-    if kind == "district":
-        return stmt.where(Case.district == code)
-    return stmt
+def _select(*where: ColumnElement[bool]) -> _Query:
+    return select(Case.id, Case.text, Case.street, Case.created_at, Case.status).where(
+        Case.status.not_in(LEFT_OUT), *where
+    )
 
 
 def added_since(place: Place, max_id: int) -> _Query:
     """The place's cases with ids above `max_id`, newest first, at most DUP_LIMIT."""
-    base = select(Case.id, Case.text, Case.street, Case.created_at, Case.status)
-    stmt = _where(base, place).where(Case.id > max_id)
+    # Newest first with a LIMIT: more than DUP_LIMIT new cases could not all stay in the
+    # window anyway, and the LIMIT keeps PostgreSQL's generic plan (psycopg prepares a
+    # statement after 5 runs) on the primary key backwards; without it that plan was a
+    # sequential scan of the whole table on every proposal.
+    stmt = _select(or_(*_parts(place)), Case.id > max_id)
     return stmt.order_by(Case.id.desc()).limit(DUP_LIMIT)
-
-
-def _latest(
-    session: Session, base: _Query, place: Place
-) -> list[Row[int, str, str | None, datetime, str]]:
-    """The place's DUP_LIMIT most recent cases, newest first. A street's window also takes
-    the cases with no street; each part is read on its own index, (street, created_at)
-    backwards, so a whole read costs ~300 rows however many cases the street has had."""
-    kind, code = place
-    if kind == "street":
-        kept = base.where(Case.status.not_in(LEFT_OUT))
-        queries = [kept.where(Case.street == code), kept.where(Case.street.is_(None))]
-    else:
-        queries = [_where(base, place)]
-    rows: list[Row[int, str, str | None, datetime, str]] = []
-    for stmt in queries:
-        newest = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(DUP_LIMIT)
-        rows += session.execute(newest).all()
-    if len(queries) > 1:
-        rows.sort(key=lambda r: (r[3], r[0]), reverse=True)
-    return rows[:DUP_LIMIT]
 
 
 def _candidate(
@@ -117,35 +106,35 @@ def _newest(c: DupCandidate) -> tuple[datetime, int]:
     return (c.created_at, c.case_id)
 
 
+def _latest(session: Session, place: Place, known: dict[int, DupCandidate]) -> list[DupCandidate]:
+    """The place's DUP_LIMIT most recent cases, oldest first; each part is read backwards on
+    its own index, so a whole read costs ~300 rows however many cases the place has had."""
+    found: list[DupCandidate] = []
+    for part in _parts(place):
+        stmt = _select(part).order_by(Case.created_at.desc(), Case.id.desc()).limit(DUP_LIMIT)
+        found += (_candidate(r, known.get(r[0])) for r in session.execute(stmt))
+    found.sort(key=_newest)
+    return found[-DUP_LIMIT:]
+
+
 @dataclass
 class _Window:
     read_at: float  # monotonic, last whole read
     max_id: int
-    cases: dict[int, DupCandidate] = field(default_factory=dict)
-    # The cases newest first, kept between changes (None: to be sorted again).
-    ordered: list[DupCandidate] | None = None
+    cases: dict[int, DupCandidate]  # oldest first, by (created_at, id)
 
     def add(self, new: list[DupCandidate]) -> None:
-        """Cases read since (ascending ids); the oldest beyond DUP_LIMIT leave."""
+        """Cases read since; the oldest beyond DUP_LIMIT leave."""
+        new = sorted(new, key=_newest)
+        last = next(reversed(self.cases.values()), None)
         for c in new:
             self.cases[c.case_id] = c
-        self.max_id = max(self.max_id, new[-1].case_id)
-        ordered = self.ordered
-        newest = sorted(new, key=_newest, reverse=True)
-        if ordered is not None and (not ordered or _newest(newest[-1]) > _newest(ordered[0])):
-            # The usual case: all newer than what was there, so they go in front.
-            self.ordered = newest + ordered
-        else:
-            self.ordered = None
-        if len(self.cases) > DUP_LIMIT:
-            keep = self.newest_first()[:DUP_LIMIT]
-            self.cases = {c.case_id: c for c in keep}
-            self.ordered = keep
-
-    def newest_first(self) -> list[DupCandidate]:
-        if self.ordered is None:
-            self.ordered = sorted(self.cases.values(), key=_newest, reverse=True)
-        return self.ordered
+        self.max_id = max(self.max_id, *(c.case_id for c in new))
+        if last is not None and _newest(new[0]) < _newest(last):
+            # Rare: a case created before one already here (clocks of two processes).
+            self.cases = {c.case_id: c for c in sorted(self.cases.values(), key=_newest)}
+        while len(self.cases) > DUP_LIMIT:
+            del self.cases[next(iter(self.cases))]
 
 
 class RecentCases:
@@ -162,33 +151,26 @@ class RecentCases:
         """The place's cases of the last 30 days (to `now`), most recent first, at most 300."""
         place = place_of(street, district)
         engine = engine_of(session)
-        base = select(Case.id, Case.text, Case.street, Case.created_at, Case.status)
         with self._lock:
             window = self._engines.setdefault(engine, {}).get(place)
         if window is None or self._clock() - window.read_at >= FULL_EVERY:
             read_at = self._clock()
-            known = window.cases if window is not None else {}
-            rows = [_candidate(r, known.get(r[0])) for r in _latest(session, base, place)]
-            fresh = _Window(read_at, max((c.case_id for c in rows), default=0))
-            fresh.cases = {c.case_id: c for c in reversed(rows)}
-            fresh.ordered = rows  # the query's order: newest first
+            cases = _latest(session, place, window.cases if window is not None else {})
+            max_id = max((c.case_id for c in cases), default=0)
+            window = _Window(read_at, max_id, {c.case_id: c for c in cases})
             with self._lock:
-                self._engines.setdefault(engine, {})[place] = fresh
-            window = fresh
+                self._engines.setdefault(engine, {})[place] = window
         else:
-            # Newest first with a LIMIT: more than DUP_LIMIT new cases could not all stay in
-            # the window anyway, and the LIMIT keeps PostgreSQL's generic plan (psycopg
-            # prepares a statement after 5 runs) on the primary key backwards; without it that
-            # plan was a sequential scan of the whole table on every proposal.
-            stmt = added_since(place, window.max_id)
-            added = [_candidate(r, None) for r in session.execute(stmt)][::-1]
+            added = [
+                _candidate(r, None) for r in session.execute(added_since(place, window.max_id))
+            ]
             if added:
                 with self._lock:
                     window.add(added)
         since = now - DUP_WINDOW
         with self._lock:
-            ordered = window.newest_first()
-        return [c for c in ordered if c.created_at >= since][:DUP_LIMIT]
+            newest_first = list(reversed(window.cases.values()))
+        return [c for c in newest_first if c.created_at >= since]
 
     def committed(self, engine: Engine, changed: Iterable[_Change]) -> None:
         """Apply this process's committed status (and place) changes to every window."""
@@ -203,9 +185,8 @@ class RecentCases:
                         continue
                     if status in LEFT_OUT or not _belongs(place, street, district):
                         del window.cases[case_id]
-                    else:
+                    else:  # same place in the order: created_at does not change
                         window.cases[case_id] = old._replace(status=status, street_code=street)
-                    window.ordered = None
 
 
 RECENT = RecentCases()
