@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from jiesu.triage.classifier import TextModel
-from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, DupMatch, find_duplicates
+from jiesu.triage.duplicates import (
+    DEFAULT_THRESHOLD,
+    DupCandidate,
+    DupMatch,
+    find_duplicates,
+)
 from jiesu.triage.geo import district_at
 from jiesu.triage.places import PlaceMatch, find_place
 from jiesu.triage.rules import Decision, Emergency, emergency, guess_category, request_type, urgency
@@ -129,7 +134,8 @@ class Triage:
         datum: str = "wgs84",
         routing: Routing | None = None,
     ) -> Proposal:
-        """`routing`, if given, is used instead of the instance's (the rules of this moment)."""
+        """`routing`, if given, is used instead of the instance's (the rules of this moment).
+        `dup_candidates` may be a CandidateSet (a place's window hands one out, ready)."""
         routing = routing or self.routing
         categories = self._categories(text)
         place = find_place(address) if address else PlaceMatch(None, None, "", 0.0, False, [])

@@ -108,7 +108,15 @@ def propose(
     place = find_place(address) if address else find_place(text)
     engine = LIVE.triage(session)
     candidates = RECENT.candidates(session, place.street_code, place.district_code, now)
-    return engine.propose(text, address, lat, lon, candidates, datum=datum, routing=routing)
+    return engine.propose(
+        text,
+        address,
+        lat,
+        lon,
+        candidates,
+        datum=datum,
+        routing=routing,
+    )
 
 
 def proposal_record(session: Session, now: datetime, **fields: Any) -> dict[str, Any] | None:

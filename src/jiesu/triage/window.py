@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, Row, Select, event, or_, select, true
@@ -31,11 +31,14 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
 from jiesu.memo import engine_of
-from jiesu.triage.duplicates import DupCandidate, cached_profile
+from jiesu.triage.duplicates import CandidateSet, DupCandidate, GramIndex, cached_profile
 
 DUP_WINDOW = timedelta(days=30)
 DUP_LIMIT = 300
 FULL_EVERY = 5.0
+# A window's gram index is brought up to date once this many of its cases are not in it (those
+# are compared one by one meanwhile), or this many of its entries have left the window.
+INDEX_SLACK = 8
 LEFT_OUT = ("merged", "terminated", "answered")
 _CHANGES = "jiesu.window.changes"
 
@@ -122,6 +125,49 @@ class _Window:
     read_at: float  # monotonic, last whole read
     max_id: int
     cases: dict[int, DupCandidate]  # oldest first, by (created_at, id)
+    index: GramIndex | None = None
+    # What proposals are handed (the recent cases, most recent first, ready to compare) and,
+    # since it was made, the cases added and how many of the oldest left; `ready` is None when
+    # it must be made anew (a case changed or left out of turn).
+    ready: CandidateSet | None = None
+    ready_old: int = 0
+    added: list[DupCandidate] = field(default_factory=list)
+    dropped: int = 0
+
+    def changed(self) -> None:
+        self.ready = None
+
+    def prepared(self, since: datetime) -> CandidateSet:
+        """The cases created at or after `since`, most recent first, ready to compare."""
+        old = 0
+        for c in self.cases.values():  # oldest first: stops at the first recent one
+            if c.created_at >= since:
+                break
+            old += 1
+        ready = self.ready
+        if ready is not None and old == 0 == self.ready_old and self.dropped <= len(ready):
+            if self.added or self.dropped:
+                # The usual change: a few new cases, as many old ones gone.
+                ready = ready.grown(self.added[::-1], len(ready) - self.dropped)
+        else:
+            recent = list(self.cases.values())[old:]
+            recent.reverse()
+            ready = CandidateSet(recent, self.index)
+        self.added, self.dropped, self.ready_old = [], 0, old
+        self.ready = self._indexed(ready)
+        return self.ready
+
+    def _indexed(self, ready: CandidateSet) -> CandidateSet:
+        """`ready`, compared through an index brought up to date if too many of its cases
+        are not in it or too many of the index's have left."""
+        index = self.index
+        if index is not None:
+            gone = len(index.ids) - (len(ready) - len(ready.rest))
+            if len(ready.rest) <= INDEX_SLACK and gone <= INDEX_SLACK:
+                return ready
+        self.index = GramIndex(ready.ids.tolist(), ready.profiles, base=index)
+        ready.use(self.index)
+        return ready
 
     def add(self, new: list[DupCandidate]) -> None:
         """Cases read since; the oldest beyond DUP_LIMIT leave."""
@@ -130,11 +176,14 @@ class _Window:
         for c in new:
             self.cases[c.case_id] = c
         self.max_id = max(self.max_id, *(c.case_id for c in new))
+        self.added += new
         if last is not None and _newest(new[0]) < _newest(last):
             # Rare: a case created before one already here (clocks of two processes).
             self.cases = {c.case_id: c for c in sorted(self.cases.values(), key=_newest)}
+            self.changed()
         while len(self.cases) > DUP_LIMIT:
             del self.cases[next(iter(self.cases))]
+            self.dropped += 1
 
 
 class RecentCases:
@@ -147,8 +196,9 @@ class RecentCases:
 
     def candidates(
         self, session: Session, street: str | None, district: str | None, now: datetime
-    ) -> list[DupCandidate]:
-        """The place's cases of the last 30 days (to `now`), most recent first, at most 300."""
+    ) -> CandidateSet:
+        """The place's cases of the last 30 days (to `now`), most recent first, at most 300,
+        with the window's gram index (triage/duplicates.py)."""
         place = place_of(street, district)
         engine = engine_of(session)
         with self._lock:
@@ -157,7 +207,8 @@ class RecentCases:
             read_at = self._clock()
             cases = _latest(session, place, window.cases if window is not None else {})
             max_id = max((c.case_id for c in cases), default=0)
-            window = _Window(read_at, max_id, {c.case_id: c for c in cases})
+            kept = window.index if window is not None else None
+            window = _Window(read_at, max_id, {c.case_id: c for c in cases}, kept)
             with self._lock:
                 self._engines.setdefault(engine, {})[place] = window
         else:
@@ -167,10 +218,8 @@ class RecentCases:
             if added:
                 with self._lock:
                     window.add(added)
-        since = now - DUP_WINDOW
         with self._lock:
-            newest_first = list(reversed(window.cases.values()))
-        return [c for c in newest_first if c.created_at >= since]
+            return window.prepared(now - DUP_WINDOW)
 
     def committed(self, engine: Engine, changed: Iterable[_Change]) -> None:
         """Apply this process's committed status (and place) changes to every window."""
@@ -187,6 +236,7 @@ class RecentCases:
                         del window.cases[case_id]
                     else:  # same place in the order: created_at does not change
                         window.cases[case_id] = old._replace(status=status, street_code=street)
+                    window.changed()
 
 
 RECENT = RecentCases()

@@ -4,7 +4,10 @@ import csv
 from datetime import UTC, datetime, timedelta
 
 from jiesu.triage.duplicates import (
+    CandidateSet,
     DupCandidate,
+    GramIndex,
+    Profile,
     find_duplicates,
     grams,
     profile,
@@ -128,3 +131,59 @@ def test_the_fast_finder_answers_exactly_as_the_plain_algorithm() -> None:
     assert checked > 3000  # the comparison covered real matches, not only empty answers
     a, b = grams(texts[0]), grams(texts[1])
     assert profile_similarity(profile(texts[0]), profile(texts[1])) == text_similarity(a, b)
+
+
+def _decode(key: int) -> str:
+    chars = []
+    while key:
+        chars.append(chr(key & ((1 << 21) - 1)))
+        key >>= 21
+    return "".join(reversed(chars))
+
+
+def test_a_profile_holds_exactly_the_grams_and_their_weight() -> None:
+    rows = teddy_rows("fujian3_full_4326_likes.csv")
+    texts = [r["留言主题"] + "\n" + r["留言详情"] for r in rows[:300]]
+    texts += ["", "，。！", "ａｂｃ１２３ＡＢＣ", "12345 6789", "𠀀𠀁路口 积水", "的了 我们小区"]
+    for text in texts:
+        p, g = profile(text), grams(text)
+        assert sorted(_decode(k) for k in p.keys.tolist()) == sorted(g)
+        assert p.weight == sum(g.values())
+        assert list(p.keys) == sorted(p.keys)
+
+
+def profile_of(c: DupCandidate) -> Profile:
+    assert c.profile is not None
+    return c.profile
+
+
+def test_the_gram_index_answers_as_the_candidates_one_by_one() -> None:
+    # A window's index is merged from its previous one as cases come and go; what it answers
+    # must be what comparing every candidate on its own answers.
+    rows = teddy_rows("fujian3_full_4326_likes.csv")
+    texts = [r["留言主题"] + "\n" + r["留言详情"] for r in rows[:500]]
+    streets = ["110101001", "110101002", None]
+    pool = [cand(i, t, streets[i % 3]) for i, t in enumerate(texts[:300])]
+    profiles = [profile(c.text) for c in pool]
+    pool = [c._replace(profile=p) for c, p in zip(pool, profiles, strict=True)]
+    index = GramIndex(list(range(200)), profiles[:200])
+    for step in range(5):
+        # Some leave, new ones come, a few not yet indexed: like a place's window over time.
+        live = pool[step * 20 : 200 + step * 20]
+        held = live[:-5]
+        index = GramIndex([c.case_id for c in held], [profile_of(c) for c in held], base=index)
+        for i, text in enumerate(texts[300 + step * 30 : 330 + step * 30]):
+            place = streets[i % 3]
+            ready = CandidateSet(live, index)
+            assert len(ready.rest) == 5  # the last five are compared one by one
+            with_index = find_duplicates(text, place, ready, threshold=0.0, limit=300)
+            alone = find_duplicates(text, place, live, threshold=0.0, limit=300)
+            assert [(m.case_id, m.score, m.reasons) for m in with_index] == [
+                (m.case_id, m.score, m.reasons) for m in alone
+            ]
+            assert len(alone) == len(live)  # threshold 0: every candidate is scored and shown
+        fresh = GramIndex(index.ids.tolist(), index.profiles)
+        assert fresh.keys.tolist() == index.keys.tolist()
+        assert sorted(zip(fresh.keys.tolist(), fresh.owners.tolist(), strict=True)) == sorted(
+            zip(index.keys.tolist(), index.owners.tolist(), strict=True)
+        )
