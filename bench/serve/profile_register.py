@@ -1,15 +1,17 @@
 """Where the CPU of one registration goes, on the server side only.
 
     .venv/bin/python bench/serve/profile_register.py [--warm 1000] [--n 400] [--top 35]
-        [--model DIR | --no-model]
+        [--group 1] [--model DIR | --no-model]
 
 The app is called in-process as ASGI (no HTTP client, no socket); FastAPI's worker-thread
-calls are run inline, so one cProfile sees the whole request in one thread. Requests go one at
-a time, like one server thread. First `--warm` registrations fill the duplicate window (as a
-loaded server has it), then `--n` are timed without the profiler (CPU ms per registration in
-this process: Python + psycopg; the PostgreSQL backend's CPU is read from /proc), then `--n`
-more under cProfile. The profiler is only ever switched on here, never in the app. The bodies
-are bench_load.py's (real messages over all streets), and the live model is the one it trains.
+calls and the registrar's work (cases/registrar.py) are run inline, so one cProfile sees the
+whole request in one thread. Requests go `--group` at a time, stored together as the
+registrar stores what arrives together (1: one at a time, like a server with one client).
+First `--warm` registrations fill the duplicate window (as a loaded server has it), then
+`--n` are timed without the profiler (CPU ms per registration in this process: Python +
+psycopg; the PostgreSQL backend's CPU is read from /proc), then `--n` more under cProfile.
+The profiler is only ever switched on here, never in the app. The bodies are bench_load.py's
+(real messages over all streets), and the live model is the one it trains.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pstats
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,9 @@ from cpu import proc_cpu  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 
 from jiesu.app import create_app  # noqa: E402
+from jiesu.auth.actor import Actor  # noqa: E402
+from jiesu.cases.registrar import Registrar, _Job  # noqa: E402
+from jiesu.cases.schemas import CaseOut, RegisterIn  # noqa: E402
 from jiesu.clock import SystemClock  # noqa: E402
 from jiesu.settings import Settings  # noqa: E402
 from jiesu.triage.model_store import FORMAT  # noqa: E402
@@ -108,6 +114,29 @@ def pg_cpu_for(engine: sa.Engine, database: str) -> float:
     return sum(proc_cpu(int(pid)) for pid in pids)
 
 
+class InlineGroups:
+    """The registrar's work done in the calling thread (cProfile follows one thread), `size`
+    registrations at a time: the group forms when the last of `size` concurrent calls comes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pending: list[_Job] = []
+
+    def install(self) -> None:
+        groups = self
+
+        def submit(self: Registrar, actor: Actor, cmd: RegisterIn) -> Future[CaseOut]:
+            job = _Job(actor, cmd, Future())
+            job.future.set_running_or_notify_cancel()
+            groups.pending.append(job)
+            if len(groups.pending) >= groups.size:
+                group, groups.pending = groups.pending, []
+                self._process(group)
+            return job.future
+
+        Registrar.submit = submit  # type: ignore[method-assign]
+
+
 async def run(args: argparse.Namespace) -> None:
     url = args.pg
     recreate_pg(url)
@@ -135,8 +164,11 @@ async def run(args: argparse.Namespace) -> None:
         if status != 201:
             raise SystemExit(f"registration answered {status}: {raw[:300]!r}")
 
-    for _ in range(args.warm):
-        await register()
+    async def register_group() -> None:
+        await asyncio.gather(*(register() for _ in range(args.group)))
+
+    for _ in range(0, args.warm, args.group):
+        await register_group()
 
     # Timed without the profiler: CPU of this process and of the database backends.
     monitor = sa.create_engine(sa.engine.make_url(url).set(database="postgres"))
@@ -146,15 +178,16 @@ async def run(args: argparse.Namespace) -> None:
     batches = []
     for start in range(0, args.n, BATCH):
         b0 = time.process_time()
-        for _ in range(min(BATCH, args.n - start)):
-            await register()
+        for _ in range(0, min(BATCH, args.n - start), args.group):
+            await register_group()
         batches.append((time.process_time() - b0) / min(BATCH, args.n - start))
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
     pg = pg_cpu_for(monitor, database) - pg_before
     batches.sort()
     print(
-        f"{args.n} registrations after {args.warm}: wall {wall / args.n * 1000:.1f} ms, "
+        f"{args.n} registrations after {args.warm}, in groups of {args.group}: "
+        f"wall {wall / args.n * 1000:.1f} ms, "
         f"app process CPU {cpu / args.n * 1000:.1f} ms (batches of {BATCH}: least "
         f"{batches[0] * 1000:.1f}, median {batches[len(batches) // 2] * 1000:.1f}), "
         f"PostgreSQL backend CPU {pg / args.n * 1000:.1f} ms per registration"
@@ -166,8 +199,8 @@ async def run(args: argparse.Namespace) -> None:
         return
     prof = cProfile.Profile(time.process_time)
     prof.enable()
-    for _ in range(args.n):
-        await register()
+    for _ in range(0, args.n, args.group):
+        await register_group()
     prof.disable()
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
@@ -186,7 +219,7 @@ async def run(args: argparse.Namespace) -> None:
 PARTS = [
     ("whole request (ASGI app)", "auth/http.py", "__call__"),
     ("  authentication (token)", "web/deps.py", "current_actor"),
-    ("  register view", "cases/views.py", "register"),
+    ("  register view (with the registrar's work)", "cases/views.py", "register"),
     ("    triage proposal", "triage/service.py", "proposal_record"),
     ("      routing rules (remembered 5 s)", "routing/service.py", "load_rules"),
     ("      duplicate candidates (the place's window)", "triage/window.py", "candidates"),
@@ -195,7 +228,8 @@ PARTS = [
     ("      keyword categories (no live model)", "triage/rules.py", "guess_category"),
     ("      duplicate finder", "triage/duplicates.py", "find_duplicates"),
     ("      place", "triage/places.py", "find_place"),
-    ("    register_case", "cases/service.py", "register_case"),
+    ("    the registrar's group", "cases/registrar.py", "register_group"),
+    ("    new_case (checks, the ORM object)", "cases/service.py", "new_case"),
     ("      street and district check (one query)", "cases/service.py", "_place"),
     ("      commit (flush + COMMIT)", "jiesu/uow.py", "commit"),
     ("    the 201 body", "cases/queries.py", "new_case_out"),
@@ -223,6 +257,9 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=1000)
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--top", type=int, default=35, help="0: time only, no profile")
+    parser.add_argument(
+        "--group", type=int, default=1, help="registrations stored together (a multiple of 50)"
+    )
     parser.add_argument("--dump", default="", help="also write the raw profile here")
     parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / f"model-{FORMAT}")
     parser.add_argument("--no-model", action="store_true", help="keyword proposals only")
@@ -234,6 +271,7 @@ def main() -> None:
     # FastAPI runs sync endpoints and dependencies in worker threads; inline them so the
     # profiler (which follows one thread) sees them. Requests are sequential, so this is safe.
     anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
+    InlineGroups(args.group).install()
     asyncio.run(run(args))
 
 

@@ -19,6 +19,7 @@ from jiesu.assessment.views import router as assessment_router
 from jiesu.audit.views import router as audit_router
 from jiesu.auth.http import install as install_http_guards
 from jiesu.auth.views import router as auth_router
+from jiesu.cases.registrar import Registrar
 from jiesu.cases.views import router as cases_router
 from jiesu.clock import Clock, SystemClock
 from jiesu.db import make_engine, make_session_factory
@@ -139,6 +140,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
+    app.state.registrar = Registrar(
+        app.state.session_factory, app.state.clock, settings.register_group_max
+    )
     install_error_handlers(app)
     _document_errors(app)
     install_http_guards(app, settings.max_body_bytes)

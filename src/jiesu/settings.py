@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # Largest request body the API accepts (bytes); bigger ones get 413 before parsing.
     max_body_bytes: int = 1_000_000
     page_size_max: int = 200
+    # At most this many API registrations that arrive together are stored in one transaction
+    # (cases/registrar.py); 1 stores each on its own.
+    register_group_max: int = 32
     # `jiesu jobs retention`: citizens' names and phones of cases finished longer ago are
     # anonymised (3 years by default; the centre's records policy decides).
     retention_days: int = 1095

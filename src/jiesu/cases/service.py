@@ -131,6 +131,21 @@ def register_case(
     """Record a new case. `before_commit` lets a channel add its own rows for the new case
     (an idempotency key, an Open311 token) in the same transaction."""
     session = uow.session
+    case = new_case(session, clock.now(), actor, cmd, triage)
+    session.flush()
+    record_registered(session, case, actor)
+    if before_commit is not None:
+        before_commit(session, case)
+    uow.on_commit(outbox.kick)
+    uow.commit()
+    return case
+
+
+def new_case(
+    session: Session, now: datetime, actor: Actor, cmd: RegisterIn, triage: dict[str, object] | None
+) -> Case:
+    """Check one registration and add its case to the session (not flushed: the caller may
+    add several and flush them together, cases/registrar.py)."""
     try:
         decide(None, Action.REGISTER, actor.role, Facts())
     except WorkflowError as exc:
@@ -145,7 +160,6 @@ def register_case(
             )
         urgency = urgency or cat.urgency or None
     district, street = _place(session, cmd)
-    now = clock.now()
     case = Case(
         status=Status.REGISTERED.value,
         text=cmd.text,
@@ -166,16 +180,16 @@ def register_case(
         triage=triage,
     )
     session.add(case)
-    session.flush()
+    return case
+
+
+def record_registered(session: Session, case: Case, actor: Actor) -> None:
+    """A flushed new case's first event and the citizen's SMS, in its transaction."""
+    now = case.created_at
     _event(
-        session, case, actor, Action.REGISTER, None, now, "", {"channel": cmd.channel}, first=True
+        session, case, actor, Action.REGISTER, None, now, "", {"channel": case.channel}, first=True
     )
     outbox.enqueue_registered(session, case, now)
-    if before_commit is not None:
-        before_commit(session, case)
-    uow.on_commit(outbox.kick)
-    uow.commit()
-    return case
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:

@@ -5,10 +5,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
+from jiesu.auth.actor import Actor
 from jiesu.cases import queries, service
 from jiesu.cases.models import Case
+from jiesu.cases.registrar import Registrar
 from jiesu.cases.schemas import (
     ACTION_SCHEMAS,
     MAX_ID,
@@ -19,9 +22,11 @@ from jiesu.cases.schemas import (
     RegisterIn,
 )
 from jiesu.cases.workflow import Action, Role, Status
+from jiesu.clock import Clock
 from jiesu.errors import InvalidInput
 from jiesu.intake import idempotency
 from jiesu.triage.service import proposal_record
+from jiesu.uow import UnitOfWork
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -30,48 +35,62 @@ CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)
-def register(
+async def register(
     body: RegisterIn,
-    uow: UowDep,
-    clock: ClockDep,
+    request: Request,
     actor: CurrentActor,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CaseOut:
-    created: list[Case] = []
-
-    def create(claim: idempotency.Claim | None = None) -> Case:
-        # The triage proposal is stored next to what the agent chose, so its accuracy in real
-        # use can be reported (`jiesu model report`).
-        proposal = proposal_record(
-            uow.session,
-            clock.now(),
-            text=body.text,
-            address=body.address or None,
-            lat=body.lat,
-            lon=body.lon,
-        )
-        case = service.register_case(uow, clock, actor, body, triage=proposal, before_commit=claim)
-        created.append(case)
-        return case
-
     if idempotency_key is None:
-        # Just committed, so its state is all in hand: no co-units, no tasks, nothing to re-read.
-        return queries.new_case_out(actor, create(), clock.now())
-    # A retry with the same key and body answers with the first result (DESIGN §9).
-    outcome = idempotency.create_once(
-        uow,
-        clock,
-        scope=actor.username,
-        key=idempotency.check_key(idempotency_key),
-        payload_hash=idempotency.body_hash(body.model_dump(mode="json")),
-        create=create,
-    )
-    response.status_code = outcome.status
-    response.headers["Idempotent-Replayed"] = "true" if outcome.replayed else "false"
-    if not outcome.replayed and created:
-        return queries.new_case_out(actor, created[-1], clock.now())
-    return queries.get_case(uow.session, actor, outcome.case_id, clock.now())
+        # The process's registrar stores it with whatever else arrived meanwhile, in one
+        # transaction, and answers once that has committed (cases/registrar.py).
+        registrar: Registrar = request.app.state.registrar
+        return await registrar.register(actor, body)
+    key = idempotency.check_key(idempotency_key)
+    return await run_in_threadpool(_register_once, request, actor, body, key, response)
+
+
+def _register_once(
+    request: Request, actor: Actor, body: RegisterIn, key: str, response: Response
+) -> CaseOut:
+    """A registration with an Idempotency-Key: a retry with the same key and body answers with
+    the first result (DESIGN §9)."""
+    clock: Clock = request.app.state.clock
+    created: list[Case] = []
+    with UnitOfWork(request.app.state.session_factory) as uow:
+
+        def create(claim: idempotency.Claim | None = None) -> Case:
+            # The triage proposal is stored next to what the agent chose, so its accuracy in
+            # real use can be reported (`jiesu model report`).
+            proposal = proposal_record(
+                uow.session,
+                clock.now(),
+                text=body.text,
+                address=body.address or None,
+                lat=body.lat,
+                lon=body.lon,
+            )
+            case = service.register_case(
+                uow, clock, actor, body, triage=proposal, before_commit=claim
+            )
+            created.append(case)
+            return case
+
+        outcome = idempotency.create_once(
+            uow,
+            clock,
+            scope=actor.username,
+            key=key,
+            payload_hash=idempotency.body_hash(body.model_dump(mode="json")),
+            create=create,
+        )
+        response.status_code = outcome.status
+        response.headers["Idempotent-Replayed"] = "true" if outcome.replayed else "false"
+        if not outcome.replayed and created:
+            # Just committed, so its state is all in hand: no co-units, no tasks, nothing to read.
+            return queries.new_case_out(actor, created[-1], clock.now())
+        return queries.get_case(uow.session, actor, outcome.case_id, clock.now())
 
 
 @router.get("", response_model=CasePage)

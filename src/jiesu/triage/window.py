@@ -56,7 +56,7 @@ def place_of(street: str | None, district: str | None) -> Place:
     return ("all", "")
 
 
-def _belongs(place: Place, street: str | None, district: str | None) -> bool:
+def belongs(place: Place, street: str | None, district: str | None) -> bool:
     kind, code = place
     if kind == "street":
         return street == code or street is None
@@ -232,7 +232,7 @@ class RecentCases:
                     old = window.cases.get(case_id)
                     if old is None:
                         continue
-                    if status in LEFT_OUT or not _belongs(place, street, district):
+                    if status in LEFT_OUT or not belongs(place, street, district):
                         del window.cases[case_id]
                     else:  # same place in the order: created_at does not change
                         window.cases[case_id] = old._replace(status=status, street_code=street)

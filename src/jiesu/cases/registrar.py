@@ -1,0 +1,188 @@
+"""Registrations committed in groups: each server process has one registrar thread that takes
+every registration waiting, triages each, and stores them all in one transaction.
+
+Under load most of a registration's cost was fixed per transaction and per statement (BEGIN,
+one INSERT each for the case, its event and the SMS, COMMIT, the ORM's work around each); a
+group of N shares them. Nothing waits to fill a group: the registrar takes what has arrived
+while it was busy with the previous group, so a lone registration goes at once and a busy
+server forms groups by itself.
+
+What stays true:
+- a registration is answered 201 only after the transaction holding its case, its first event
+  and its SMS has committed: an acknowledged request is never lost;
+- each registration is checked on its own: one with an unknown street gets its 422 and the
+  others of its group are stored;
+- if the group's transaction fails for any other reason than the database being gone, each
+  registration is tried again alone, so one bad row cannot sink the others; with the database
+  gone every one of them gets the 503 it would have got alone;
+- two registrations of one group that look alike are offered to each other as duplicates, as
+  they would have been one after the other (`_link_siblings`);
+- a registration whose client went away before the registrar took it is not stored.
+
+Registrations with an Idempotency-Key, and those of other channels (pages, Open311), take the
+one-at-a-time path (cases/service.register_case).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jiesu.auth.actor import Actor
+from jiesu.cases import queries, service
+from jiesu.cases.models import Case
+from jiesu.cases.schemas import CaseOut, RegisterIn
+from jiesu.clock import Clock
+from jiesu.errors import DomainError
+from jiesu.notify.outbox import service as outbox
+from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, cached_profile, find_duplicates
+from jiesu.triage.service import proposal_record
+from jiesu.triage.window import belongs, place_of
+from jiesu.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# A registrar thread with nothing to do for this long ends; the next registration starts one.
+IDLE_SECONDS = 2.0
+
+
+@dataclass
+class _Job:
+    actor: Actor
+    cmd: RegisterIn
+    future: Future[CaseOut]
+
+
+class Registrar:
+    def __init__(self, factory: sessionmaker[Session], clock: Clock, max_group: int) -> None:
+        self._factory = factory
+        self._clock = clock
+        self._max_group = max(1, max_group)
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    async def register(self, actor: Actor, cmd: RegisterIn) -> CaseOut:
+        """Register one case; answers once it has committed (or raises what it would alone)."""
+        return await asyncio.wrap_future(self.submit(actor, cmd))
+
+    def submit(self, actor: Actor, cmd: RegisterIn) -> Future[CaseOut]:
+        job = _Job(actor, cmd, Future())
+        with self._lock:
+            self._jobs.put(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="registrar", daemon=True)
+                self._thread.start()
+        return job.future
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
+            group = [first]
+            while len(group) < self._max_group:
+                try:
+                    group.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            # A job whose caller has gone (cancelled) is dropped before any work is done.
+            group = [j for j in group if j.future.set_running_or_notify_cancel()]
+            if group:
+                self._process(group)
+
+    def _process(self, group: list[_Job]) -> None:
+        try:
+            with UnitOfWork(self._factory) as uow:
+                outcomes = register_group(uow, self._clock, [(j.actor, j.cmd) for j in group])
+        except Exception as exc:
+            if len(group) > 1 and not _database_gone(exc):
+                log.warning("a group of %d registrations failed (%s); each alone", len(group), exc)
+                for job in group:
+                    self._process([job])
+                return
+            for job in group:
+                job.future.set_exception(exc)
+            return
+        for job, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+
+def _database_gone(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def register_group(
+    uow: UnitOfWork, clock: Clock, group: list[tuple[Actor, RegisterIn]]
+) -> list[CaseOut | DomainError]:
+    """Triage, check and store each registration of `group` in one transaction: the case out
+    for each one stored, or the error that refused it."""
+    session = uow.session
+    now = clock.now()
+    outcomes: list[CaseOut | DomainError | None] = [None] * len(group)
+    made: list[tuple[int, Case]] = []
+    for i, (actor, cmd) in enumerate(group):
+        proposal = proposal_record(
+            session, now, text=cmd.text, address=cmd.address or None, lat=cmd.lat, lon=cmd.lon
+        )
+        try:
+            made.append((i, service.new_case(session, now, actor, cmd, proposal)))
+        except DomainError as exc:
+            outcomes[i] = exc
+    if made:
+        session.flush()
+        for i, case in made:
+            service.record_registered(session, case, group[i][0])
+        _link_siblings([case for _, case in made])
+        uow.on_commit(outbox.kick)
+        uow.commit()
+        for i, case in made:
+            outcomes[i] = queries.new_case_out(group[i][0], case, now)
+    return [o for o in outcomes if o is not None]
+
+
+def _link_siblings(cases: list[Case]) -> None:
+    """Duplicates among one group's cases: each case's proposal came from its place's window,
+    which did not hold the cases of its own group; the earlier ones of the group that match
+    are added, as if they had been registered one after the other."""
+    if len(cases) < 2:
+        return
+    for k, case in enumerate(cases[1:], start=1):
+        triage: dict[str, Any] | None = case.triage
+        if not triage:
+            continue
+        place = triage.get("place") or {}
+        street, district = place.get("street_code"), place.get("district_code")
+        window = place_of(street, district)
+        earlier = [
+            DupCandidate(c.id, c.text, c.street, c.created_at, c.status, cached_profile(c.text))
+            for c in cases[:k]
+            if belongs(window, c.street, c.district)
+        ]
+        if not earlier:
+            continue
+        found = find_duplicates(case.text, street, earlier, threshold=DEFAULT_THRESHOLD)
+        if not found:
+            continue
+        merged = [*triage.get("duplicates", []), *(m.to_dict() for m in found)]
+        merged.sort(key=lambda d: -float(d["score"]))
+        # A new dict, so the ORM sees the change and writes it with the commit.
+        case.triage = {**triage, "duplicates": merged[:5]}
