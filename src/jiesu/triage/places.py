@@ -262,4 +262,14 @@ def gazetteer() -> Gazetteer:
 
 
 def find_place(text: str | None) -> PlaceMatch:
+    return _find_place(text) if text and len(text) <= _CACHED_LENGTH else gazetteer().find(text)
+
+
+# A proposal looks a text up more than once (for its window, then in the engine); the answers
+# are frozen and their lists never changed, so the last few are kept.
+_CACHED_LENGTH = 5000
+
+
+@lru_cache(maxsize=64)
+def _find_place(text: str) -> PlaceMatch:
     return gazetteer().find(text)

@@ -25,8 +25,9 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Engine, Row, Select, event, or_, select, true
+from sqlalchemy import ColumnElement, Engine, Row, Select, bindparam, event, or_, select, true
 from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
@@ -85,13 +86,15 @@ def _select(*where: ColumnElement[bool]) -> _Query:
     )
 
 
-def added_since(place: Place, max_id: int) -> _Query:
-    """The place's cases with ids above `max_id`, newest first, at most DUP_LIMIT."""
+@lru_cache(maxsize=4096)
+def added_since(place: Place) -> _Query:
+    """The place's cases with ids above the parameter `max_id`, newest first, at most
+    DUP_LIMIT. Built once per place (building a statement costs more than running it)."""
     # Newest first with a LIMIT: more than DUP_LIMIT new cases could not all stay in the
     # window anyway, and the LIMIT keeps PostgreSQL's generic plan (psycopg prepares a
     # statement after 5 runs) on the primary key backwards; without it that plan was a
     # sequential scan of the whole table on every proposal.
-    stmt = _select(or_(*_parts(place)), Case.id > max_id)
+    stmt = _select(or_(*_parts(place)), Case.id > bindparam("max_id"))
     return stmt.order_by(Case.id.desc()).limit(DUP_LIMIT)
 
 
@@ -212,9 +215,10 @@ class RecentCases:
             with self._lock:
                 self._engines.setdefault(engine, {})[place] = window
         else:
-            added = [
-                _candidate(r, None) for r in session.execute(added_since(place, window.max_id))
-            ]
+            # On the session's connection, as Core: the ORM's per-statement work is not needed
+            # for plain rows.
+            rows = session.connection().execute(added_since(place), {"max_id": window.max_id})
+            added = [_candidate(r, None) for r in rows]
             if added:
                 with self._lock:
                     window.add(added)
