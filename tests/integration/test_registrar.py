@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from jiesu.audit.verify import verify
 from jiesu.cases import registrar, service
 from jiesu.cases.models import Case, CaseEvent
-from jiesu.cases.registrar import Registrar, register_group
-from jiesu.cases.schemas import CaseOut, RegisterIn
+from jiesu.cases.registrar import Registered, Registrar, Request, register_group
+from jiesu.cases.schemas import RegisterIn
 from jiesu.clock import FixedClock
 from jiesu.errors import InvalidInput
+from jiesu.intake.idempotency import IdempotencyKey, KeyReused
 from jiesu.notify.models import Notification
 from tests.conftest import Database
 from tests.helpers import AGENT, OTHER_STREET, STREET
@@ -60,21 +61,21 @@ def test_a_group_stores_each_good_one_and_refuses_each_bad_one(
     db: Database, clock: FixedClock
 ) -> None:
     group = [
-        (AGENT, body()),
-        (AGENT, body(street="999999999")),  # unknown street: refused alone
-        (AGENT, body(text="景山街道路灯坏了一个月没人修", street=OTHER_STREET)),
-        (AGENT, body(category="nope")),  # unknown category: refused alone
+        Request(AGENT, body()),
+        Request(AGENT, body(street="999999999")),  # unknown street: refused alone
+        Request(AGENT, body(text="景山街道路灯坏了一个月没人修", street=OTHER_STREET)),
+        Request(AGENT, body(category="nope")),  # unknown category: refused alone
     ]
     with db.uow() as uow:
         outcomes = register_group(uow, clock, group)
     assert [type(o).__name__ for o in outcomes] == [
-        "CaseOut",
+        "Registered",
         "InvalidInput",
-        "CaseOut",
+        "Registered",
         "InvalidInput",
     ]
     assert "street" in str(outcomes[1]) and "category" in str(outcomes[3])
-    stored = [o for o in outcomes if isinstance(o, CaseOut)]
+    stored = [o.case for o in outcomes if isinstance(o, Registered)]
     # Stored, each with its first event and the citizen's SMS; nothing of the refused ones.
     assert _stored(db) == {o.id: (1, 1) for o in stored}
     assert stored[0].status == "registered" and stored[1].street == OTHER_STREET
@@ -88,9 +89,15 @@ def test_look_alikes_of_one_group_are_offered_to_each_other(
 ) -> None:
     with db.uow() as uow:
         outcomes = register_group(
-            uow, clock, [(AGENT, body()), (AGENT, body(text=TEXT + "。")), (AGENT, body())]
+            uow,
+            clock,
+            [
+                Request(AGENT, body()),
+                Request(AGENT, body(text=TEXT + "。")),
+                Request(AGENT, body()),
+            ],
         )
-    ids = [o.id for o in outcomes if isinstance(o, CaseOut)]
+    ids = [o.case.id for o in outcomes if isinstance(o, Registered)]
     with db.uow() as uow:
         triage = {
             c.id: c.triage for c in uow.session.scalars(sa.select(Case).where(Case.id.in_(ids)))
@@ -104,12 +111,12 @@ def test_the_registrar_answers_each_caller_after_the_commit(
     db: Database, clock: FixedClock
 ) -> None:
     reg = Registrar(db.factory, clock, max_group=8)
-    futures: list[Future[CaseOut]] = []
+    futures: list[Future[Registered]] = []
     lock = threading.Lock()
 
     def caller(n: int) -> None:
         for k in range(5):
-            f = reg.submit(AGENT, body(text=f"{TEXT}（第{n}-{k}次）"))
+            f = reg.submit(Request(AGENT, body(text=f"{TEXT}（第{n}-{k}次）")))
             with lock:
                 futures.append(f)
             f.result(timeout=60)
@@ -119,7 +126,7 @@ def test_the_registrar_answers_each_caller_after_the_commit(
         t.start()
     for t in threads:
         t.join()
-    answered = [f.result() for f in futures]
+    answered = [f.result().case for f in futures]
     assert len({o.id for o in answered}) == 30
     # Every case answered is committed, with its event and SMS.
     assert _stored(db) == {o.id: (1, 1) for o in answered}
@@ -136,11 +143,11 @@ def test_a_caller_gone_before_its_turn_is_not_stored(db: Database, clock: FixedC
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(registrar, "register_group", slow)
-        first = reg.submit(AGENT, body())  # taken at once, held in `slow`
-        gone = reg.submit(AGENT, body(text="景山街道路灯坏了", street=OTHER_STREET))
+        first = reg.submit(Request(AGENT, body()))  # taken at once, held in `slow`
+        gone = reg.submit(Request(AGENT, body(text="景山街道路灯坏了", street=OTHER_STREET)))
         assert gone.cancel()  # its client hung up while it waited
         release.set()
-        kept = first.result(timeout=60)
+        kept = first.result(timeout=60).case
     assert gone.cancelled()
     assert set(_stored(db)) == {kept.id}
 
@@ -163,19 +170,19 @@ def test_a_group_that_fails_is_tried_one_by_one(db: Database, clock: FixedClock)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(service, "record_registered", record)
         mp.setattr(registrar, "register_group", held)
-        opener = reg.submit(AGENT, body(text="开头的一件"))
+        opener = reg.submit(Request(AGENT, body(text="开头的一件")))
         # These three wait together while the first is held: they form one group.
         group = [
-            reg.submit(AGENT, body(text="第一件")),
-            reg.submit(AGENT, body(text="坏行一件")),
-            reg.submit(AGENT, body(text="第三件")),
+            reg.submit(Request(AGENT, body(text="第一件"))),
+            reg.submit(Request(AGENT, body(text="坏行一件"))),
+            reg.submit(Request(AGENT, body(text="第三件"))),
         ]
         release.set()
         opener.result(timeout=60)
-        good = [group[0].result(timeout=60), group[2].result(timeout=60)]
+        good = [group[0].result(timeout=60).case, group[2].result(timeout=60).case]
         with pytest.raises(RuntimeError, match="cannot be stored"):
             group[1].result(timeout=60)
-    assert _stored(db) == {o.id: (1, 1) for o in [opener.result(), *good]}
+    assert _stored(db) == {o.id: (1, 1) for o in [opener.result().case, *good]}
 
 
 def test_refused_alone_raises_what_a_lone_registration_raises(
@@ -183,5 +190,85 @@ def test_refused_alone_raises_what_a_lone_registration_raises(
 ) -> None:
     reg = Registrar(db.factory, clock, max_group=8)
     with pytest.raises(InvalidInput, match="street"):
-        reg.submit(AGENT, body(street="999999999")).result(timeout=60)
+        reg.submit(Request(AGENT, body(street="999999999"))).result(timeout=60)
     assert _stored(db) == {}
+
+
+def _keys(db: Database) -> dict[str, int]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.select(IdempotencyKey.key, IdempotencyKey.case_id)).all()
+    return {key: case_id for key, case_id in rows}
+
+
+def test_idempotency_keys_in_groups(db: Database, clock: FixedClock) -> None:
+    with db.uow() as uow:
+        first = register_group(
+            uow,
+            clock,
+            [
+                Request(AGENT, body(), key="k-1"),
+                Request(AGENT, body(), key="k-1"),  # the same key again in the group: a retry
+                Request(AGENT, body(text="别的事"), key="k-2"),
+                Request(AGENT, body(text="又一件"), key="k-2"),  # same key, another body
+                Request(AGENT, body(street="999999999"), key="k-3"),  # refused: no key stored
+            ],
+        )
+    assert isinstance(first[0], Registered) and not first[0].replayed
+    assert first[1] == Registered(first[0].case, 201, replayed=True)
+    assert isinstance(first[2], Registered)
+    assert isinstance(first[3], KeyReused) and isinstance(first[4], InvalidInput)
+    assert _keys(db) == {"k-1": first[0].case.id, "k-2": first[2].case.id}
+    with db.uow() as uow:
+        later = register_group(
+            uow,
+            clock,
+            [
+                Request(AGENT, body(), key="k-1"),  # a later retry: the first answer
+                Request(AGENT, body(text="换了内容"), key="k-1"),
+                Request(AGENT, body(), key="k-3"),  # refused before, so free now
+            ],
+        )
+    assert isinstance(later[0], Registered) and later[0].replayed
+    assert later[0].case.id == first[0].case.id and later[0].status == 201
+    assert isinstance(later[1], KeyReused)
+    assert isinstance(later[2], Registered) and not later[2].replayed
+    assert _stored(db) == {
+        i: (1, 1) for i in (first[0].case.id, first[2].case.id, later[2].case.id)
+    }
+
+
+def test_a_key_committed_meanwhile_elsewhere_is_replayed(db: Database, clock: FixedClock) -> None:
+    # Another process commits the key between this group's look-up and its commit: the unique
+    # key fails the group, each is tried alone, and that one finds the key and replays.
+    with db.uow() as uow:
+        elsewhere = register_group(uow, clock, [Request(AGENT, body(), key="race")])[0]
+    assert isinstance(elsewhere, Registered)
+    reg = Registrar(db.factory, clock, max_group=8)
+    real = registrar._stored_keys
+    calls: list[int] = []
+
+    def late(session: Any, group: Any) -> Any:
+        calls.append(len(group))
+        return {} if len(calls) == 1 else real(session, group)
+
+    release = threading.Event()
+    original_group = registrar.register_group
+
+    def held(*args: Any) -> Any:
+        release.wait(30)
+        return original_group(*args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(registrar, "register_group", held)
+        mp.setattr(registrar, "_stored_keys", late)
+        opener = reg.submit(Request(AGENT, body(text="先来的")))
+        racing = reg.submit(Request(AGENT, body(), key="race"))
+        other = reg.submit(Request(AGENT, body(text="同组的另一件")))
+        release.set()
+        opener.result(timeout=60)
+        answer = racing.result(timeout=60)
+        kept = other.result(timeout=60)
+    assert answer.replayed and answer.case.id == elsewhere.case.id
+    assert not kept.replayed
+    assert _keys(db) == {"race": elsewhere.case.id}
+    assert set(_stored(db)) == {elsewhere.case.id, opener.result().case.id, kept.case.id}

@@ -19,8 +19,14 @@ What stays true:
   they would have been one after the other (`_link_siblings`);
 - a registration whose client went away before the registrar took it is not stored.
 
-Registrations with an Idempotency-Key, and those of other channels (pages, Open311), take the
-one-at-a-time path (cases/service.register_case).
+- an Idempotency-Key works as on the one-at-a-time path (intake/idempotency.py): a key already
+  stored answers with the first result (or 422 for another body), a key sent twice in one group
+  stores one case and answers the second as a replay, and a key committed meanwhile by another
+  process makes the group fail at its commit (the unique key), so each is tried alone and that
+  one replays.
+
+Registrations of other channels (pages, Open311) take the one-at-a-time path
+(cases/service.register_case).
 """
 
 from __future__ import annotations
@@ -31,8 +37,10 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +50,7 @@ from jiesu.cases.models import Case
 from jiesu.cases.schemas import CaseOut, RegisterIn
 from jiesu.clock import Clock
 from jiesu.errors import DomainError
+from jiesu.intake import idempotency
 from jiesu.notify.outbox import service as outbox
 from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, cached_profile, find_duplicates
 from jiesu.triage.service import proposal_record
@@ -54,11 +63,27 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 2.0
 
 
-@dataclass
-class _Job:
+@dataclass(frozen=True)
+class Registered:
+    """The answer to one registration: its case, the HTTP status, and whether it replays the
+    answer to an earlier request with the same Idempotency-Key."""
+
+    case: CaseOut
+    status: int = 201
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
     actor: Actor
     cmd: RegisterIn
-    future: Future[CaseOut]
+    key: str | None = None  # the Idempotency-Key, checked
+
+
+@dataclass
+class _Job:
+    request: Request
+    future: Future[Registered]
 
 
 class Registrar:
@@ -70,12 +95,12 @@ class Registrar:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    async def register(self, actor: Actor, cmd: RegisterIn) -> CaseOut:
+    async def register(self, request: Request) -> Registered:
         """Register one case; answers once it has committed (or raises what it would alone)."""
-        return await asyncio.wrap_future(self.submit(actor, cmd))
+        return await asyncio.wrap_future(self.submit(request))
 
-    def submit(self, actor: Actor, cmd: RegisterIn) -> Future[CaseOut]:
-        job = _Job(actor, cmd, Future())
+    def submit(self, request: Request) -> Future[Registered]:
+        job = _Job(request, Future())
         with self._lock:
             self._jobs.put(job)
             if self._thread is None:
@@ -107,7 +132,7 @@ class Registrar:
     def _process(self, group: list[_Job]) -> None:
         try:
             with UnitOfWork(self._factory) as uow:
-                outcomes = register_group(uow, self._clock, [(j.actor, j.cmd) for j in group])
+                outcomes = register_group(uow, self._clock, [j.request for j in group])
         except Exception as exc:
             if len(group) > 1 and not _database_gone(exc):
                 log.warning("a group of %d registrations failed (%s); each alone", len(group), exc)
@@ -131,32 +156,100 @@ def _database_gone(exc: BaseException) -> bool:
 
 
 def register_group(
-    uow: UnitOfWork, clock: Clock, group: list[tuple[Actor, RegisterIn]]
-) -> list[CaseOut | DomainError]:
-    """Triage, check and store each registration of `group` in one transaction: the case out
-    for each one stored, or the error that refused it."""
+    uow: UnitOfWork, clock: Clock, group: list[Request]
+) -> list[Registered | DomainError]:
+    """Triage, check and store each registration of `group` in one transaction: the answer for
+    each one, or the error that refused it."""
     session = uow.session
     now = clock.now()
-    outcomes: list[CaseOut | DomainError | None] = [None] * len(group)
+    outcomes: list[Registered | DomainError | None] = [None] * len(group)
+    hashes = [idempotency.body_hash(r.cmd.model_dump(mode="json")) if r.key else "" for r in group]
+    stored = _stored_keys(session, group)
+    first_with: dict[tuple[str, str], int] = {}  # a key's first registration in this group
+    repeats: list[tuple[int, int]] = []  # (a later one with the key, the first one)
     made: list[tuple[int, Case]] = []
-    for i, (actor, cmd) in enumerate(group):
+    for i, r in enumerate(group):
+        scoped = (r.actor.username, r.key) if r.key else None
+        if scoped is not None:
+            if scoped in stored:
+                outcomes[i] = _replay(session, r.actor, stored[scoped], hashes[i], now)
+                continue
+            if scoped in first_with:
+                repeats.append((i, first_with[scoped]))
+                continue
+            first_with[scoped] = i
         proposal = proposal_record(
-            session, now, text=cmd.text, address=cmd.address or None, lat=cmd.lat, lon=cmd.lon
+            session,
+            now,
+            text=r.cmd.text,
+            address=r.cmd.address or None,
+            lat=r.cmd.lat,
+            lon=r.cmd.lon,
         )
         try:
-            made.append((i, service.new_case(session, now, actor, cmd, proposal)))
+            made.append((i, service.new_case(session, now, r.actor, r.cmd, proposal)))
         except DomainError as exc:
             outcomes[i] = exc
     if made:
         session.flush()
         for i, case in made:
-            service.record_registered(session, case, group[i][0])
+            service.record_registered(session, case, group[i].actor)
+            key = group[i].key
+            if key is not None:
+                session.add(
+                    idempotency.IdempotencyKey(
+                        scope=group[i].actor.username,
+                        key=key,
+                        body_hash=hashes[i],
+                        case_id=case.id,
+                        response_status=201,
+                        created_at=now,
+                    )
+                )
         _link_siblings([case for _, case in made])
         uow.on_commit(outbox.kick)
         uow.commit()
         for i, case in made:
-            outcomes[i] = queries.new_case_out(group[i][0], case, now)
+            outcomes[i] = Registered(queries.new_case_out(group[i].actor, case, now))
+    for i, first in repeats:
+        # The same key twice in one group: the second is a retry of the first.
+        answer = outcomes[first]
+        if isinstance(answer, Registered) and hashes[i] == hashes[first]:
+            outcomes[i] = Registered(answer.case, answer.status, replayed=True)
+        elif isinstance(answer, Registered):
+            outcomes[i] = idempotency.reused(answer.case.id)
+        else:
+            outcomes[i] = answer
     return [o for o in outcomes if o is not None]
+
+
+def _stored_keys(
+    session: Session, group: list[Request]
+) -> dict[tuple[str, str], idempotency.IdempotencyKey]:
+    """The group's Idempotency-Keys already stored, by (scope, key): one query for all."""
+    keys = {r.key for r in group if r.key}
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(idempotency.IdempotencyKey).where(idempotency.IdempotencyKey.key.in_(keys))
+    )
+    return {(row.scope, row.key): row for row in rows}
+
+
+def _replay(
+    session: Session,
+    actor: Actor,
+    row: idempotency.IdempotencyKey,
+    body_hash: str,
+    now: datetime,
+) -> Registered | DomainError:
+    if row.body_hash != body_hash:
+        return idempotency.reused(row.case_id)
+    try:
+        case = queries.get_case(session, actor, row.case_id, now)
+    except DomainError as exc:
+        return exc
+    return Registered(case, row.response_status, replayed=True)
 
 
 def _link_siblings(cases: list[Case]) -> None:

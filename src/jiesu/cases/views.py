@@ -6,12 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
-from jiesu.auth.actor import Actor
 from jiesu.cases import queries, service
-from jiesu.cases.models import Case
 from jiesu.cases.registrar import Registrar
+from jiesu.cases.registrar import Request as RegistrarRequest
 from jiesu.cases.schemas import (
     ACTION_SCHEMAS,
     MAX_ID,
@@ -22,11 +20,8 @@ from jiesu.cases.schemas import (
     RegisterIn,
 )
 from jiesu.cases.workflow import Action, Role, Status
-from jiesu.clock import Clock
 from jiesu.errors import InvalidInput
 from jiesu.intake import idempotency
-from jiesu.triage.service import proposal_record
-from jiesu.uow import UnitOfWork
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -42,55 +37,18 @@ async def register(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CaseOut:
-    if idempotency_key is None:
-        # The process's registrar stores it with whatever else arrived meanwhile, in one
-        # transaction, and answers once that has committed (cases/registrar.py).
-        registrar: Registrar = request.app.state.registrar
-        return await registrar.register(actor, body)
-    key = idempotency.check_key(idempotency_key)
-    return await run_in_threadpool(_register_once, request, actor, body, key, response)
-
-
-def _register_once(
-    request: Request, actor: Actor, body: RegisterIn, key: str, response: Response
-) -> CaseOut:
-    """A registration with an Idempotency-Key: a retry with the same key and body answers with
-    the first result (DESIGN §9)."""
-    clock: Clock = request.app.state.clock
-    created: list[Case] = []
-    with UnitOfWork(request.app.state.session_factory) as uow:
-
-        def create(claim: idempotency.Claim | None = None) -> Case:
-            # The triage proposal is stored next to what the agent chose, so its accuracy in
-            # real use can be reported (`jiesu model report`).
-            proposal = proposal_record(
-                uow.session,
-                clock.now(),
-                text=body.text,
-                address=body.address or None,
-                lat=body.lat,
-                lon=body.lon,
-            )
-            case = service.register_case(
-                uow, clock, actor, body, triage=proposal, before_commit=claim
-            )
-            created.append(case)
-            return case
-
-        outcome = idempotency.create_once(
-            uow,
-            clock,
-            scope=actor.username,
-            key=key,
-            payload_hash=idempotency.body_hash(body.model_dump(mode="json")),
-            create=create,
-        )
-        response.status_code = outcome.status
-        response.headers["Idempotent-Replayed"] = "true" if outcome.replayed else "false"
-        if not outcome.replayed and created:
-            # Just committed, so its state is all in hand: no co-units, no tasks, nothing to read.
-            return queries.new_case_out(actor, created[-1], clock.now())
-        return queries.get_case(uow.session, actor, outcome.case_id, clock.now())
+    # The process's registrar stores it with whatever else arrived meanwhile, in one
+    # transaction, and answers once that has committed (cases/registrar.py). The triage
+    # proposal is stored next to what the agent chose, so its accuracy in real use can be
+    # reported (`jiesu model report`).
+    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
+    registrar: Registrar = request.app.state.registrar
+    answer = await registrar.register(RegistrarRequest(actor, body, key))
+    if key is not None:
+        # A retry with the same key and body answers with the first result (DESIGN §9).
+        response.status_code = answer.status
+        response.headers["Idempotent-Replayed"] = "true" if answer.replayed else "false"
+    return answer.case
 
 
 @router.get("", response_model=CasePage)

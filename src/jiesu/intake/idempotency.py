@@ -152,9 +152,14 @@ def _replay(
     if row is None or (cutoff is not None and row.created_at < cutoff):
         return None
     if row.body_hash != payload_hash:
-        raise KeyReused(
-            "Idempotency-Key was already used for a different request body; "
-            "send a new key for a new request",
-            details={"field": "Idempotency-Key", "case_id": row.case_id},
-        )
+        raise reused(row.case_id)
     return Outcome(row.case_id, row.response_status, replayed=True)
+
+
+def reused(case_id: int) -> KeyReused:
+    """The refusal of a key sent again with another body."""
+    return KeyReused(
+        "Idempotency-Key was already used for a different request body; "
+        "send a new key for a new request",
+        details={"field": "Idempotency-Key", "case_id": case_id},
+    )
