@@ -183,18 +183,11 @@ def serve(
     port: int = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
 ) -> None:
-    """Serve the API (and pages) with uvicorn."""
-    import uvicorn
+    """Serve the API (and pages) with uvicorn: N worker processes, each with its own socket on
+    the port (jiesu/serve.py), restarted if one dies."""
+    from jiesu.serve import serve as run
 
-    uvicorn.run(
-        "jiesu.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        log_level=os.environ.get("JIESU_LOG_LEVEL", "info"),
-    )
+    run(host, port, workers, os.environ.get("JIESU_LOG_LEVEL", "info"))
 
 
 # `jiesu demo` builds and serves the demo city; `jiesu demo generate` writes a large synthetic
