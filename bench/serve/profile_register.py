@@ -40,9 +40,7 @@ from cpu import proc_cpu  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 
 from jiesu.app import create_app  # noqa: E402
-from jiesu.auth.actor import Actor  # noqa: E402
-from jiesu.cases.registrar import Registrar, _Job  # noqa: E402
-from jiesu.cases.schemas import CaseOut, RegisterIn  # noqa: E402
+from jiesu.cases.registrar import Registered, Registrar, Request, _Job  # noqa: E402
 from jiesu.clock import SystemClock  # noqa: E402
 from jiesu.settings import Settings  # noqa: E402
 from jiesu.triage.model_store import FORMAT  # noqa: E402
@@ -125,8 +123,8 @@ class InlineGroups:
     def install(self) -> None:
         groups = self
 
-        def submit(self: Registrar, actor: Actor, cmd: RegisterIn) -> Future[CaseOut]:
-            job = _Job(actor, cmd, Future())
+        def submit(self: Registrar, request: Request) -> Future[Registered]:
+            job = _Job(request, Future())
             job.future.set_running_or_notify_cancel()
             groups.pending.append(job)
             if len(groups.pending) >= groups.size:

@@ -98,6 +98,57 @@ def test_window_sees_other_processes_changes_within_its_period(
     assert _window(db, clock, recent) == {}
 
 
+def _case_reads(db: Database) -> list[str]:
+    """The SELECTs on case_record issued from now on (a list the caller reads later)."""
+    seen: list[str] = []
+
+    def before(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "case_record" in statement:
+            seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    return seen
+
+
+def test_one_catch_up_brings_every_window_up_to_date(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = Ticks()
+    recent = RecentCases(clock=ticks)
+    first = register(db, clock)
+    other = register(db, clock, street=OTHER_STREET)
+
+    def windows(caught_up: bool) -> tuple[set[int], set[int]]:
+        with db.uow() as uow:
+            if caught_up:
+                recent.catch_up(uow.session)
+            mine = recent.candidates(
+                uow.session, STREET, DISTRICT, clock.now(), caught_up=caught_up
+            )
+            theirs = recent.candidates(
+                uow.session, OTHER_STREET, DISTRICT, clock.now(), caught_up=caught_up
+            )
+        return {c.case_id for c in mine}, {c.case_id for c in theirs}
+
+    assert windows(False) == ({first.id}, {other.id})
+    # Registered by "another process" (this process's windows learn of them only by reading).
+    mine = register(db, clock).id
+    theirs = register(db, clock, street=OTHER_STREET).id
+    nowhere = register(db, clock, street=None, address="").id  # in every street's window
+    reads = _case_reads(db)
+    assert windows(True) == ({first.id, mine, nowhere}, {other.id, theirs, nowhere})
+    assert len(reads) == 1  # one query for both places, none per place
+    # More new cases than one look takes: the windows are read whole at their next use.
+    monkeypatch.setattr(window, "FEED_LIMIT", 2)
+    more = [register(db, clock).id for _ in range(3)]
+    got_mine, _ = windows(True)
+    assert set(more) <= got_mine
+    # And the window a candidate set comes from answers as a fresh read of the place would.
+    with db.uow() as uow:
+        fresh = RecentCases().candidates(uow.session, STREET, DISTRICT, clock.now())
+    assert got_mine == {c.case_id for c in fresh}
+
+
 def test_routing_rules_added_here_route_at_once(db: Database, clock: FixedClock) -> None:
     with db.uow() as uow:
         before = {r.id for r in load_rules(uow.session, clock.now())}

@@ -54,7 +54,7 @@ from jiesu.intake import idempotency
 from jiesu.notify.outbox import service as outbox
 from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, cached_profile, find_duplicates
 from jiesu.triage.service import proposal_record
-from jiesu.triage.window import belongs, place_of
+from jiesu.triage.window import RECENT, belongs, place_of
 from jiesu.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,8 @@ def register_group(
     outcomes: list[Registered | DomainError | None] = [None] * len(group)
     hashes = [idempotency.body_hash(r.cmd.model_dump(mode="json")) if r.key else "" for r in group]
     stored = _stored_keys(session, group)
+    # Every place's duplicate window brought up to date in one query for the whole group.
+    RECENT.catch_up(session)
     first_with: dict[tuple[str, str], int] = {}  # a key's first registration in this group
     repeats: list[tuple[int, int]] = []  # (a later one with the key, the first one)
     made: list[tuple[int, Case]] = []

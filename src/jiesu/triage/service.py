@@ -99,7 +99,11 @@ def propose(
     lat: float | None = None,
     lon: float | None = None,
     datum: str = "wgs84",
+    *,
+    caught_up: bool = False,
 ) -> Proposal:
+    """`caught_up`: the caller has just run RECENT.catch_up on this session (the registrar
+    does once per group), so the place's new cases need not be asked for."""
     rules = load_rules(session, now)
 
     def routing(category: str, district: str | None, street: str | None) -> Decision | None:
@@ -107,7 +111,9 @@ def propose(
 
     place = find_place(address) if address else find_place(text)
     engine = LIVE.triage(session)
-    candidates = RECENT.candidates(session, place.street_code, place.district_code, now)
+    candidates = RECENT.candidates(
+        session, place.street_code, place.district_code, now, caught_up=caught_up
+    )
     return engine.propose(
         text,
         address,

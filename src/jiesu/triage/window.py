@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Engine, Row, Select, bindparam, event, or_, select, true
+from sqlalchemy import ColumnElement, Engine, Select, bindparam, event, or_, select, true
 from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
@@ -40,6 +40,8 @@ FULL_EVERY = 5.0
 # A window's gram index is brought up to date once this many of its cases are not in it (those
 # are compared one by one meanwhile), or this many of its entries have left the window.
 INDEX_SLACK = 8
+# catch_up reads at most this many new cases at a time (beyond, windows are read whole).
+FEED_LIMIT = 2000
 LEFT_OUT = ("merged", "terminated", "answered")
 _CHANGES = "jiesu.window.changes"
 
@@ -99,7 +101,7 @@ def added_since(place: Place) -> _Query:
 
 
 def _candidate(
-    row: Row[int, str, str | None, datetime, str], known: DupCandidate | None
+    row: tuple[int, str, str | None, datetime, str], known: DupCandidate | None
 ) -> DupCandidate:
     """A window entry with its grams, computed once per case (the window of 300 is compared
     with every new request, and a process holds many places' windows)."""
@@ -174,7 +176,9 @@ class _Window:
 
     def add(self, new: list[DupCandidate]) -> None:
         """Cases read since; the oldest beyond DUP_LIMIT leave."""
-        new = sorted(new, key=_newest)
+        new = sorted((c for c in new if c.case_id not in self.cases), key=_newest)
+        if not new:
+            return
         last = next(reversed(self.cases.values()), None)
         for c in new:
             self.cases[c.case_id] = c
@@ -189,6 +193,17 @@ class _Window:
             self.dropped += 1
 
 
+@lru_cache(maxsize=4)
+def _feed(limit: int) -> Select[int, str, str | None, datetime, str, str | None]:
+    """The cases added since the feed last looked, every place at once, newest first."""
+    return (
+        select(Case.id, Case.text, Case.street, Case.created_at, Case.status, Case.district)
+        .where(Case.status.not_in(LEFT_OUT), Case.id > bindparam("max_id"))
+        .order_by(Case.id.desc())
+        .limit(limit)
+    )
+
+
 class RecentCases:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -196,16 +211,62 @@ class RecentCases:
         self._engines: weakref.WeakKeyDictionary[Engine, dict[Place, _Window]] = (
             weakref.WeakKeyDictionary()
         )
+        # Per database, the highest case id catch_up has handed to the windows.
+        self._fed: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+    def catch_up(self, session: Session) -> None:
+        """Bring every window of this database up to date with the cases added since the last
+        catch-up, in one query for all places (the registrar calls it once per group, then
+        asks for candidates with `caught_up=True`, so a group of N costs one query, not N)."""
+        engine = engine_of(session)
+        with self._lock:
+            windows = self._engines.get(engine)
+            if not windows:
+                return
+            since = self._fed.get(engine)
+            if since is None:
+                since = min(w.max_id for w in windows.values())
+        limit = FEED_LIMIT
+        rows = session.connection().execute(_feed(limit), {"max_id": since}).all()
+        if not rows:
+            return
+        by_window: dict[Place, list[DupCandidate]] = {}
+        with self._lock:
+            if len(rows) == limit:
+                # More came than one look takes: every window is read whole at its next use.
+                for window in windows.values():
+                    window.read_at = -FULL_EVERY
+            for row in reversed(rows):  # oldest first
+                case_id, text, street, created_at, status, district = row
+                for place in _places_of(windows, street, district):
+                    window = windows[place]
+                    if case_id > window.max_id:
+                        by_window.setdefault(place, []).append(
+                            _candidate((case_id, text, street, created_at, status), None)
+                        )
+            for place, added in by_window.items():
+                windows[place].add(added)
+            self._fed[engine] = max(since, rows[0][0])
 
     def candidates(
-        self, session: Session, street: str | None, district: str | None, now: datetime
+        self,
+        session: Session,
+        street: str | None,
+        district: str | None,
+        now: datetime,
+        *,
+        caught_up: bool = False,
     ) -> CandidateSet:
         """The place's cases of the last 30 days (to `now`), most recent first, at most 300,
-        with the window's gram index (triage/duplicates.py)."""
+        with the window's gram index (triage/duplicates.py). `caught_up`: the caller has just
+        run catch_up, so the cases added since need not be asked for this place."""
         place = place_of(street, district)
         engine = engine_of(session)
         with self._lock:
             window = self._engines.setdefault(engine, {}).get(place)
+        if window is not None and caught_up and self._clock() - window.read_at < FULL_EVERY:
+            with self._lock:
+                return window.prepared(now - DUP_WINDOW)
         if window is None or self._clock() - window.read_at >= FULL_EVERY:
             read_at = self._clock()
             cases = _latest(session, place, window.cases if window is not None else {})
@@ -241,6 +302,21 @@ class RecentCases:
                     else:  # same place in the order: created_at does not change
                         window.cases[case_id] = old._replace(status=status, street_code=street)
                     window.changed()
+
+
+def _places_of(
+    windows: dict[Place, _Window], street: str | None, district: str | None
+) -> list[Place]:
+    """The windows (of those kept) a case of this street and district belongs to."""
+    if street is None:
+        found = [p for p in windows if p[0] == "street"]
+    else:
+        found = [("street", street)] if ("street", street) in windows else []
+    if district is not None and ("district", district) in windows:
+        found.append(("district", district))
+    if ("all", "") in windows:
+        found.append(("all", ""))
+    return found
 
 
 RECENT = RecentCases()
