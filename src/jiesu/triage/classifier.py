@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -131,8 +131,24 @@ class Stacked(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.ascontiguousarray(self.coef_.T)
 
     def decision_function(self, x: sp.spmatrix) -> np.ndarray:
-        scores: np.ndarray = np.asarray(x @ self._coef_t) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        return _one_logit(np.asarray(x @ self._coef_t) + self.intercept_)
+
+    def terms(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The products value × weight of one row given as (columns, values), columns ascending:
+        (n_columns, n_outputs), what the sparse product adds up for the row (and what explains
+        it, column by column)."""
+        terms: np.ndarray = values[:, None] * self._coef_t[columns]
+        return terms
+
+    def decision_row(self, terms: np.ndarray) -> np.ndarray:
+        """`decision_function` of one row from its `terms`, without a sparse matrix. scipy's
+        product adds a row's terms one by one in column order; a cumulative sum does the same
+        additions in the same order (a BLAS product groups them otherwise: other last bits)."""
+        if len(terms):
+            total = np.cumsum(terms, axis=0)[-1]
+        else:
+            total = np.zeros(terms.shape[1], dtype=terms.dtype)
+        return _one_logit((total + self.intercept_)[None, :])
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = dict(super().__getstate__())
@@ -140,18 +156,29 @@ class Stacked(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return state
 
     def predict_proba(self, x: sp.spmatrix) -> np.ndarray:
-        scores = self.decision_function(x)
-        if scores.ndim == 1:  # two classes: one logit, towards classes_[1]
-            p = 1 / (1 + np.exp(-scores))
-            return np.column_stack([1 - p, p])
-        scores -= scores.max(axis=1, keepdims=True)
-        e = np.exp(scores)
-        proba: np.ndarray = e / e.sum(axis=1, keepdims=True)
-        return proba
+        return _probabilities(self.decision_function(x))
+
+    def predict_proba_row(self, terms: np.ndarray) -> np.ndarray:
+        """`predict_proba` of one row from its `terms`: a (1, n_classes) array."""
+        return _probabilities(self.decision_row(terms))
 
     def predict(self, x: sp.spmatrix) -> np.ndarray:
         labels: np.ndarray = self.classes_[self.predict_proba(x).argmax(axis=1)]
         return labels
+
+
+def _one_logit(scores: np.ndarray) -> np.ndarray:
+    return scores.ravel() if scores.shape[1] == 1 else scores
+
+
+def _probabilities(scores: np.ndarray) -> np.ndarray:
+    if scores.ndim == 1:  # two classes: one logit, towards classes_[1]
+        p = 1 / (1 + np.exp(-scores))
+        return np.column_stack([1 - p, p])
+    scores -= scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    proba: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return proba
 
 
 @dataclass(frozen=True)
@@ -206,7 +233,13 @@ def _features(p: Params, texts: Sequence[str]) -> Blocks:
 
 
 class TextModel:
-    """A fitted classifier; build it with `train` or `load_model`."""
+    """A fitted classifier; build it with `train` or `load_model`.
+
+    One text (a registration's triage) takes a lean path: its features as (columns, values) in
+    numpy (`Blocks.row`), its scores as the sum of its terms value × weight (`Stacked.terms`),
+    which explain then reads too. The sums are the batch path's, in the same order: the same
+    probabilities to the bit, without the fixed cost per call of scikit-learn's transform
+    wrappers and scipy's sparse matrices (~3.6 → ~0.9 ms for predict_top + explain)."""
 
     def __init__(
         self,
@@ -219,9 +252,9 @@ class TextModel:
         self.classifier = classifier
         self.params = params
         self.info: dict[str, Any] = dict(info or {})
-        # The last few texts' features: a proposal classifies a text, then explains its top
-        # label from the same row.
-        self._recent: dict[str, sp.csr_matrix] = {}
+        # The last few texts' rows: a proposal classifies a text, then explains its top label
+        # from the same row.
+        self._recent: dict[str, _Row] = {}
 
     @property
     def labels(self) -> list[str]:
@@ -234,19 +267,23 @@ class TextModel:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 1:  # triage: one text, then explained with the same features
-            x = self._row(normalise(texts[0]))
-        else:
-            x = self.features.transform([normalise(t) for t in texts])
+            # The batch path's arithmetic on one row in numpy: no transformer, no sparse matrix.
+            return self.classifier.predict_proba_row(self._row(texts[0]).terms)
+        x = self.features.transform([normalise(t) for t in texts])
         return np.asarray(self.classifier.predict_proba(x))
 
-    def _row(self, norm: str) -> sp.csr_matrix:
-        """One normalised text's features, from the last few when it is one of them."""
-        row = self._recent.get(norm)
+    def _row(self, text: str) -> _Row:
+        """One text's row (the batch path's features and products, in arrays), from the last
+        few texts when it is one of them."""
+        row = self._recent.get(text)
         if row is None:
-            row = self.features.transform([norm]).tocsr()
+            norm = normalise(text)
+            batch = Batch([norm])
+            columns, values = self.features.row(batch)
+            row = _Row(norm, batch, columns, self.classifier.terms(columns, values))
             if len(self._recent) >= RECENT_ROWS:
                 self._recent.clear()
-            self._recent[norm] = row
+            self._recent[text] = row
         return row
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -271,35 +308,35 @@ class TextModel:
         """The n-grams of `text` that pushed it most towards `label` (tf-idf × weight)."""
         if label not in self.labels:
             raise ValueError(f"unknown label {label!r}; the model knows {self.labels}")
-        norm = normalise(text)
-        # One sparse row: a dense one spans the whole hashed feature space (megabytes a call).
-        x = self._row(norm)
-        coef = self.classifier.coef_
+        # The row's own terms value × weight: a dense row would span the whole feature space
+        # (megabytes), and the weights of its columns only were read by the prediction.
+        norm, batch, columns, terms = self._row(text)
         index = self.labels.index(label)
-        if coef.shape[0] == 1:  # binary: one weight vector, positive towards classes_[1]
-            weights = np.asarray(coef[0]).ravel() * (1.0 if index == 1 else -1.0)
+        if terms.shape[1] == 1:  # binary: one weight vector, positive towards classes_[1]
+            towards = terms[:, 0] * (1.0 if index == 1 else -1.0)
         else:
-            weights = np.asarray(coef[index]).ravel()
+            towards = terms[:, index]
         # The opening carries the subject; explaining only it keeps a call within a few ms.
-        grams, keys = _head_grams(norm[:EXPLAIN_CHARS], *self.params.char_ngrams)
-        if not grams:
+        starts, sizes, keys = _head_grams(batch, EXPLAIN_CHARS, *self.params.char_ngrams)
+        if len(keys) == 0:
             return []
-        contrib = np.zeros(len(grams))
+        contrib = np.zeros(len(keys))
         offset = 0
         # The union lays the blocks side by side: a gram's column in a char block is its
-        # column in that block plus the widths of the blocks before it (x is weighted already).
+        # column in that block plus the widths of the blocks before it (terms are weighted).
         for name, block in self.features.transformer_list:
             if name in ("char", "head"):
                 cols = block.columns_of_keys(keys)
                 known = cols >= 0
-                at = offset + cols[known]
-                contrib[known] += np.asarray(x[:, at].todense()).ravel() * weights[at]
+                contrib[known] += _values_at(columns, towards, offset + cols[known])
             offset += block.n_features
         picked: list[str] = []
-        for j in np.argsort(-contrib):
-            if contrib[j] <= 0 or len(picked) == n:
+        # The grams that pushed towards the label, most first (argsort as before: same ties).
+        ranked = np.argsort(-contrib)[: np.count_nonzero(contrib > 0)]
+        for start, size in zip(starts[ranked].tolist(), sizes[ranked].tolist(), strict=True):
+            if len(picked) == n:
                 break
-            gram = grams[j]
+            gram = norm[start : start + size]
             # One character says little and a gram inside a chosen one says nothing new.
             if len(gram) < 2 or not gram.isalnum() or any(gram in q or q in gram for q in picked):
                 continue
@@ -307,23 +344,64 @@ class TextModel:
         return picked
 
 
-def _head_grams(head: str, low: int, high: int) -> tuple[list[str], np.ndarray]:
-    """The distinct low…high-grams of `head` in sorted order, with their keys: the keys come
-    from one pass over the code points (ngrams.Batch), not one Python loop per gram."""
-    batch = Batch([head])
-    pos, size, keys = [], [], []
-    for n in range(low, high + 1):
-        at = np.flatnonzero(batch.valid(n))
-        pos.append(at)
-        size.append(np.full(len(at), n))
-        keys.append(batch.keys(n)[at])
-    if not keys:
-        return [], np.zeros(0, dtype=np.uint64)
-    unique, first = np.unique(np.concatenate(keys), return_index=True)
-    starts, sizes = np.concatenate(pos)[first].tolist(), np.concatenate(size)[first].tolist()
-    grams = [head[i : i + n] for i, n in zip(starts, sizes, strict=True)]
-    order = sorted(range(len(grams)), key=grams.__getitem__)
-    return [grams[i] for i in order], unique[order]
+class _Row(NamedTuple):
+    """One text on the one-text path: normalised, as a Batch (its n-gram keys), its feature
+    columns (ascending) and their terms value × weight (`Stacked.terms`)."""
+
+    norm: str
+    batch: Batch
+    columns: np.ndarray
+    terms: np.ndarray
+
+
+def _values_at(columns: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """A row's value at each column of `at` (0 where it has none); `columns` ascending."""
+    if len(columns) == 0:
+        return np.zeros(len(at), dtype=values.dtype)
+    pos = np.minimum(np.searchsorted(columns, at), len(columns) - 1)
+    found: np.ndarray = np.where(columns[pos] == at, values[pos], values.dtype.type(0))
+    return found
+
+
+def _head_grams(
+    batch: Batch, limit: int, low: int, high: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct low…high-grams in the first `limit` characters of a one-text `batch`, as
+    (starts, sizes, keys), in the order of the gram strings (explain ranks them so, and its ties
+    fall as when it sorted the strings themselves). Keys come from the batch, order from its
+    code points; no string is built here, explain cuts the few it looks at."""
+    m = min(len(batch.codes), limit)
+    lengths = [n for n in range(low, high + 1) if n <= m]
+    if not lengths:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, np.uint64)
+    counts = [m - n + 1 for n in lengths]
+    starts = np.concatenate([np.arange(c) for c in counts])
+    sizes = np.repeat(lengths, counts)
+    keys = np.concatenate([batch.keys(n)[:c] for n, c in zip(lengths, counts, strict=True)])
+    # Python orders strings by code point, a prefix before its extensions: the grams compare as
+    # the ranks (1…) of their characters among the head's code points do, position by position,
+    # with 0 past a gram's end.
+    distinct, rank = np.unique(batch.codes[:m], return_inverse=True)
+    ranks = np.concatenate([rank.astype(np.int64) + 1, np.zeros(high, dtype=np.int64)])
+    bits = len(distinct).bit_length()
+    if bits * high <= 63:  # a gram's ranks packed in one integer, ordered as the strings are
+        packed, parts = np.zeros(m, dtype=np.int64), []
+        for n in range(1, lengths[-1] + 1):
+            packed = packed[: m - n + 1] | (ranks[n - 1 : m] << (bits * (high - n)))
+            if n >= low:
+                parts.append(packed)
+        packed = np.concatenate(parts)
+        order = np.argsort(packed)
+        ordered = packed[order][None, :]
+    else:
+        by_char = [np.where(sizes > k, ranks[starts + k], 0) for k in range(high)]
+        order = np.lexsort(by_char[::-1])
+        ordered = np.stack(by_char)[:, order]
+    # One of each run of equal grams (which occurrence does not matter: same string, same key).
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+    chosen = order[first]
+    return starts[chosen], sizes[chosen], keys[chosen]
 
 
 def _bases(p: Params, features: Blocks, seed: int) -> list[tuple[str, Any, slice | None]]:

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import json
+import pickle
+import random
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sklearn
 
 from jiesu.triage.classifier import (
+    EXPLAIN_CHARS,
     CharGrams,
     Params,
     TextModel,
@@ -16,7 +21,7 @@ from jiesu.triage.classifier import (
     train,
 )
 from jiesu.triage.model_store import ModelLoadError, load_model
-from jiesu.triage.ngrams import keys_of
+from jiesu.triage.ngrams import Batch, keys_of
 
 from .conftest import teddy_rows
 from .helpers import corpus, small_model
@@ -108,20 +113,161 @@ def test_not_a_model_directory(tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
-def test_learns_real_messages() -> None:
+@pytest.fixture(scope="module")
+def real() -> tuple[TextModel, list[str], list[str]]:
+    """A model of 1,200 real messages, with the messages it was not trained on and their labels."""
     rows = teddy_rows("fujian2_raw_split_dev_1842_labelled.csv")
     texts = [r["text_title_plus_detail"] for r in rows]
     labels = [r["一级分类"] for r in rows]
-    m = train(texts[:1200], labels[:1200])
-    assert evaluate(m, texts[1200:], labels[1200:])["macro_f1"] > 0.75
+    return train(texts[:1200], labels[:1200]), texts[1200:], labels[1200:]
+
+
+def test_learns_real_messages(real: tuple[TextModel, list[str], list[str]]) -> None:
+    m, texts, labels = real
+    assert evaluate(m, texts, labels)["macro_f1"] > 0.75
+
+
+def _grams_of(head: str, low: int, high: int) -> list[str]:
+    starts, sizes, _ = _head_grams(Batch([head]), EXPLAIN_CHARS, low, high)
+    return [head[i : i + n] for i, n in zip(starts.tolist(), sizes.tolist(), strict=True)]
 
 
 def test_explain_grams_and_keys_are_the_plain_ones() -> None:
     head = normalise("朝阳区幸福里小区楼下饭店油烟污染严重，油烟机噪音扰民")
-    grams, keys = _head_grams(head, 1, 4)
+    starts, sizes, keys = _head_grams(Batch([head]), EXPLAIN_CHARS, 1, 4)
+    grams = [head[i : i + n] for i, n in zip(starts.tolist(), sizes.tolist(), strict=True)]
     assert grams == sorted(set(CharGrams(1, 4)(head)))
     assert keys.tolist() == keys_of(grams).tolist()
-    assert _head_grams("", 1, 4)[0] == []
+    assert _grams_of("", 1, 4) == []
+    assert _grams_of("噪音", 3, 4) == []
+    # Only the first `limit` characters; outside the BMP, digits, latin and punctuation alike.
+    text = "𠀀噪𝄞a音Z0，噪𝄞a" * 50
+    for low, high in ((1, 4), (2, 3), (1, 1), (3, 6)):
+        assert _grams_of(text, low, high) == sorted(set(CharGrams(low, high)(text[:EXPLAIN_CHARS])))
+    # Many distinct characters: the ranks no longer pack into one integer (9 bits × 8 > 63).
+    wide = "".join(chr(0x4E00 + (i * 7919) % 300) for i in range(EXPLAIN_CHARS + 100))
+    assert _grams_of(wide, 1, 8) == sorted(set(CharGrams(1, 8)(wide[:EXPLAIN_CHARS])))
+    assert _grams_of(wide, 1, 4) == sorted(set(CharGrams(1, 4)(wide[:EXPLAIN_CHARS])))
+
+
+def reference_explain(model: TextModel, text: str, label: str, n: int = 5) -> list[str]:
+    """explain() as it was before the one-text path: the row from the batch transform, the
+    values read by sparse column selection, the gram strings themselves sorted."""
+    norm = normalise(text)
+    x = model.features.transform([norm]).tocsr()
+    coef = model.classifier.coef_
+    index = model.labels.index(label)
+    if coef.shape[0] == 1:
+        weights = np.asarray(coef[0]).ravel() * (1.0 if index == 1 else -1.0)
+    else:
+        weights = np.asarray(coef[index]).ravel()
+    grams = sorted(set(CharGrams(*model.params.char_ngrams)(norm[:EXPLAIN_CHARS])))
+    if not grams:
+        return []
+    keys = keys_of(grams)
+    contrib = np.zeros(len(grams))
+    offset = 0
+    for name, block in model.features.transformer_list:
+        if name in ("char", "head"):
+            cols = block.columns_of_keys(keys)
+            known = cols >= 0
+            at = offset + cols[known]
+            contrib[known] += np.asarray(x[:, at].todense()).ravel() * weights[at]
+        offset += block.n_features
+    picked: list[str] = []
+    for j in np.argsort(-contrib):
+        if contrib[j] <= 0 or len(picked) == n:
+            break
+        gram = grams[j]
+        if len(gram) < 2 or not gram.isalnum() or any(gram in q or q in gram for q in picked):
+            continue
+        picked.append(gram)
+    return picked
+
+
+# Texts at the edges: nothing, nothing known, other scripts, outside the BMP, very long.
+EDGE_TEXTS = [
+    "",
+    " \n\t ",
+    "，。！？……",
+    "!!!???",
+    "abc DEF xyz",
+    "WiFi信号差，4G也不行",
+    "0123456789",
+    "２０１９年１２月",
+    "𠀀𠀁𠀂噪音😀扰民𝄞𝄞",
+    "😀",
+    "噪",
+    "噪音",
+    "楼下饭店油烟污染严重，" * 600,
+    "公交线路太少" + "𝄞" * 6000 + "噪音扰民",
+]
+
+
+def _mixed_texts(seed_texts: Sequence[str], k: int, seed: int = 0) -> list[str]:
+    """Texts cut and pasted from others, with digits, latin and punctuation thrown in."""
+    rng = random.Random(seed)
+    extra = [*"0123456789abcXYZ，。！？ ", "𠀀", "😀"]
+    out = []
+    for _ in range(k):
+        parts = [rng.choice(seed_texts) for _ in range(rng.randint(1, 3))]
+        text = "".join(p[rng.randint(0, max(0, len(p) - 1)) :] for p in parts)
+        chars = list(text)
+        for _ in range(rng.randint(0, 5)):
+            chars.insert(rng.randint(0, len(chars)), rng.choice(extra))
+        out.append("".join(chars))
+    return out
+
+
+def assert_one_text_path_is_the_batch_path(
+    model: TextModel, texts: Sequence[str], top: int | None = None
+) -> None:
+    """One text at a time gives the batch path's probabilities (within 1e-9: float32 sums in
+    the same order, so in fact the same bits), its feature row, and the old explain's words
+    (for every label, or for the text's `top` labels as a proposal asks)."""
+    together = model.predict_proba(texts)  # several texts: the batch path
+    x = model.features.transform([normalise(t) for t in texts]).tocsr()
+    for i, text in enumerate(texts):
+        if i % 2:  # explained before it is classified: the row is made by explain
+            model._recent.clear()
+        columns, values = model.features.row(normalise(text))
+        assert np.array_equal(columns, x[i].indices)
+        assert np.abs(values - x[i].data).max(initial=0.0) <= 1e-9
+        order = np.argsort(-together[i])
+        for j in order if top is None else order[:top]:
+            label = model.labels[j]
+            assert model.explain(text, label) == reference_explain(model, text, label), (i, label)
+        alone = model.predict_proba([text])
+        assert alone.shape == (1, len(model.labels))
+        assert np.abs(alone[0] - together[i]).max() <= 1e-9, i
+        assert model.predict_top([text], k=3)[0] == [
+            (model.labels[j], float(together[i][j])) for j in order[:3]
+        ]
+
+
+def test_one_text_path_gives_the_batch_paths_results(model: TextModel) -> None:
+    texts, _ = corpus()
+    pool = [*texts, *EDGE_TEXTS, *_mixed_texts(texts, 300)]
+    assert_one_text_path_is_the_batch_path(model, pool)
+
+
+def test_one_text_path_of_a_binary_model_and_of_one_block() -> None:
+    texts, labels = corpus()
+    two = [(t, y) for t, y in zip(texts, labels, strict=True) if y != "教育文体"]
+    binary = train([t for t, _ in two], [y for _, y in two])
+    assert binary.classifier.coef_.shape[0] == 1  # one logit, towards classes_[1]
+    pool = [*texts, *EDGE_TEXTS, *_mixed_texts(texts, 100, seed=1)]
+    assert_one_text_path_is_the_batch_path(binary, pool)
+    plain = train(texts, labels, params=Params(head_chars=0, words=False))
+    assert [name for name, _ in plain.features.transformer_list] == ["char"]
+    assert_one_text_path_is_the_batch_path(plain, pool)
+
+
+def test_one_text_path_on_real_messages(real: tuple[TextModel, list[str], list[str]]) -> None:
+    m, texts, _ = real
+    pool = [*texts[:400], *EDGE_TEXTS, *_mixed_texts(texts, 100, seed=2)]
+    assert_one_text_path_is_the_batch_path(m, pool, top=3)
+    assert_one_text_path_is_the_batch_path(m, texts[400:440])  # every label
 
 
 def test_one_text_is_classified_alike_and_the_cached_transpose_is_not_saved(
@@ -135,3 +281,15 @@ def test_one_text_is_classified_alike_and_the_cached_transpose_is_not_saved(
     loaded = load_model(model.save(tmp_path / "m"))
     assert "_coef_t" not in loaded.classifier.__dict__
     assert abs(loaded.predict_proba(texts) - together).max() < 1e-6
+
+
+def test_the_one_text_path_pickles_nothing(tmp_path: Path) -> None:
+    fresh = small_model()
+    pickled = pickle.dumps((fresh.features, fresh.classifier))
+    fresh.predict_top(["楼下饭店油烟污染严重"])
+    fresh.explain("楼下饭店油烟污染严重", "环境保护")
+    assert pickle.dumps((fresh.features, fresh.classifier)) == pickled
+    loaded = load_model(fresh.save(tmp_path / "m"))
+    for text in ["楼下饭店油烟污染严重", "小区路灯坏了晚上看不见", ""]:
+        assert loaded.predict_top([text]) == fresh.predict_top([text])
+        assert loaded.explain(text, "环境保护") == fresh.explain(text, "环境保护")

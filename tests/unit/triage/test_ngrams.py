@@ -5,16 +5,19 @@ from itertools import pairwise
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from jiesu.triage.classifier import Stacked
 from jiesu.triage.ngrams import (
     NBSVM,
     Batch,
+    Blocks,
     CharGrams,
     LexiconWords,
     NgramTfidf,
     key_of,
+    l2_normalised,
     learn_lexicon,
     pair_key,
     scaled_min_df,
@@ -132,3 +135,39 @@ def test_stacked_models_fold_into_one_linear_model() -> None:
     binary = Stacked(bases, folds=3).fit(x[two], y[two])
     assert binary.coef_.shape == (1, 40)
     assert binary.predict_proba(x[two]).shape == (int(two.sum()), 2)
+
+
+def test_row_is_the_transformed_row_bit_for_bit() -> None:
+    # Blocks side by side with their weights (0.3 rounds in float32): one text's (columns,
+    # values) is its row of the batch transform, exactly.
+    words = LexiconWords({"噪音", "扰民", "油烟", "公交", "太少"})
+    blocks = Blocks(
+        [
+            ("char", NgramTfidf(CharGrams(1, 4), min_df=1, bits=12), 1.0),
+            ("head", NgramTfidf(CharGrams(1, 3, limit=3), min_df=1, bits=10), 0.5),
+            ("word", NgramTfidf(words, min_df=1, bits=10), 0.3),
+        ]
+    )
+    blocks.fit_transform([*DOCS, "噪音扰民噪音扰民", "𠀀噪音😀"])
+    texts = ["噪音扰民噪音", "", "，。", "abc", "公交太少" * 400, "𠀀𠀀噪音😀扰民", "无关的字"]
+    x = blocks.transform(texts)
+    widths = sum(block.n_features for _, block, _ in blocks.blocks)
+    for i, text in enumerate(texts):
+        columns, values = blocks.row(text)
+        assert columns.dtype == np.int64 and values.dtype == np.float32
+        assert np.array_equal(columns, x[i].indices) and np.array_equal(values, x[i].data)
+        assert (columns < widths).all()
+    assert blocks.row("")[0].size == 0
+    with pytest.raises(ValueError, match="one text"):
+        blocks.blocks[0][1].row(Batch(DOCS))
+
+
+def test_l2_is_scikit_learns_to_the_bit() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 7, 100, 5000):
+        values = (rng.random(size) * rng.choice([1e-3, 1.0, 30.0])).astype(np.float32)
+        row = sp.csr_matrix(values[None, :]) if size else sp.csr_matrix((1, 1), dtype=np.float32)
+        expected = normalize(row, copy=True).data
+        assert np.array_equal(l2_normalised(values.copy()), expected)
+    zeros = np.zeros(3, dtype=np.float32)
+    assert np.array_equal(l2_normalised(zeros), zeros)
