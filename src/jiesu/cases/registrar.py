@@ -40,17 +40,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from jiesu.audit.append import chain_new_cases
 from jiesu.auth.actor import Actor
 from jiesu.cases import queries, service
-from jiesu.cases.models import Case
+from jiesu.cases.models import Case, CaseEvent
 from jiesu.cases.schemas import CaseOut, RegisterIn
 from jiesu.clock import Clock
 from jiesu.errors import DomainError
 from jiesu.intake import idempotency
+from jiesu.notify.models import Notification
 from jiesu.notify.outbox import service as outbox
 from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, cached_profile, find_duplicates
 from jiesu.triage.service import proposal_record
@@ -193,21 +195,28 @@ def register_group(
         except DomainError as exc:
             outcomes[i] = exc
     if made:
-        session.flush()
-        for i, case in made:
-            service.record_registered(session, case, group[i].actor)
-            key = group[i].key
-            if key is not None:
-                session.add(
-                    idempotency.IdempotencyKey(
-                        scope=group[i].actor.username,
-                        key=key,
-                        body_hash=hashes[i],
-                        case_id=case.id,
-                        response_status=201,
-                        created_at=now,
-                    )
-                )
+        session.flush()  # the cases: one INSERT … RETURNING their ids
+        # Their first events, SMS and keys: one INSERT each, run for all rows (executemany,
+        # one statement text whatever the group's size).
+        events = chain_new_cases(service.registered_event_row(c, group[i].actor) for i, c in made)
+        session.execute(insert(CaseEvent), events)
+        sms = [row for _, c in made if (row := outbox.registered_row(c, now)) is not None]
+        if sms:
+            session.execute(insert(Notification), sms)
+        keys = [
+            {
+                "scope": group[i].actor.username,
+                "key": group[i].key,
+                "body_hash": hashes[i],
+                "case_id": case.id,
+                "response_status": 201,
+                "created_at": now,
+            }
+            for i, case in made
+            if group[i].key is not None
+        ]
+        if keys:
+            session.execute(insert(idempotency.IdempotencyKey), keys)
         _link_siblings([case for _, case in made])
         uow.on_commit(outbox.kick)
         uow.commit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -190,6 +190,23 @@ def record_registered(session: Session, case: Case, actor: Actor) -> None:
         session, case, actor, Action.REGISTER, None, now, "", {"channel": case.channel}, first=True
     )
     outbox.enqueue_registered(session, case, now)
+
+
+def registered_event_row(case: Case, actor: Actor) -> dict[str, Any]:
+    """A flushed new case's first event as a row, not yet chained (audit.append.chain_new_cases
+    numbers and links a group's rows; the registrar inserts them with one statement)."""
+    return {
+        "case_id": case.id,
+        "at": case.created_at,
+        "actor": actor.username,
+        "role": actor.role.value,
+        "unit_code": actor.unit_code,
+        "action": Action.REGISTER.value,
+        "from_status": None,
+        "to_status": case.status,
+        "reason": "",
+        "payload": {"channel": case.channel},
+    }
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
