@@ -141,7 +141,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.registrar = Registrar(
-        app.state.session_factory, app.state.clock, settings.register_group_max
+        app.state.session_factory,
+        app.state.clock,
+        settings.register_group_max,
+        settings.register_linger_ms / 1000,
     )
     install_error_handlers(app)
     _document_errors(app)

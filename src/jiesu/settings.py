@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # At most this many API registrations that arrive together are stored in one transaction
     # (cases/registrar.py); 1 stores each on its own.
     register_group_max: int = 32
+    # Under load, how long the registrar waits for more registrations to join a group.
+    register_linger_ms: float = 5.0
     # `jiesu jobs retention`: citizens' names and phones of cases finished longer ago are
     # anonymised (3 years by default; the centre's records policy decides).
     retention_days: int = 1095

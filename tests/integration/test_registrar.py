@@ -5,6 +5,7 @@ cases of one group offered to each other as duplicates."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -273,3 +274,40 @@ def test_a_key_committed_meanwhile_elsewhere_is_replayed(db: Database, clock: Fi
     assert not kept.replayed
     assert _keys(db) == {"race": elsewhere.case.id}
     assert set(_stored(db)) == {elsewhere.case.id, opener.result().case.id, kept.case.id}
+
+
+def test_under_load_the_registrar_waits_a_moment_to_fill_a_group(
+    db: Database, clock: FixedClock
+) -> None:
+    sizes: list[int] = []
+    gate = threading.Event()
+    gate.set()
+    original = registrar.register_group
+
+    def counted(uow: Any, clk: Any, group: list[Request]) -> Any:
+        sizes.append(len(group))
+        gate.wait(30)
+        return original(uow, clk, group)
+
+    def submit(text: str) -> Future[Registered]:
+        return reg.submit(Request(AGENT, body(text=text)))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(registrar, "register_group", counted)
+        reg = Registrar(db.factory, clock, max_group=8, linger=0.5)
+        submit("一件").result(timeout=60)  # alone: goes at once
+        gate.clear()
+        held = submit("被拦住的一件")  # taken alone, held while two more queue up
+        while len(sizes) < 2:
+            time.sleep(0.01)
+        queued = [submit("第一件"), submit("第二件")]
+        gate.set()
+        for f in [held, *queued]:
+            f.result(timeout=60)
+        # The last group had two: the next one waits up to the linger for company.
+        first = submit("第三件")
+        time.sleep(0.1)
+        second = submit("第四件")
+        first.result(timeout=60)
+        second.result(timeout=60)
+    assert sizes == [1, 1, 2, 2]
