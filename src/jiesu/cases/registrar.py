@@ -42,9 +42,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from jiesu.audit.append import chain_new_cases
 from jiesu.auth.actor import Actor
@@ -62,6 +63,15 @@ from jiesu.triage.window import RECENT, belongs, place_of
 from jiesu.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# A case's column defaults (version 1, reply_text "" …), as the INSERT fills them in: the
+# answer is made from the row, not read back.
+_DEFAULTS = {
+    attr.key: column.default.arg
+    for attr in inspect(Case).column_attrs
+    for column in attr.columns[:1]
+    if isinstance(column.default, ScalarElementColumnDefault)
+}
 
 # A registrar thread with nothing to do for this long ends; the next registration starts one.
 IDLE_SECONDS = 2.0
@@ -184,7 +194,7 @@ def register_group(
     RECENT.catch_up(session)
     first_with: dict[tuple[str, str], int] = {}  # a key's first registration in this group
     repeats: list[tuple[int, int]] = []  # (a later one with the key, the first one)
-    made: list[tuple[int, Case]] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     for i, r in enumerate(group):
         scoped = (r.actor.username, r.key) if r.key else None
         if scoped is not None:
@@ -204,11 +214,20 @@ def register_group(
             lon=r.cmd.lon,
         )
         try:
-            made.append((i, service.new_case(session, now, r.actor, r.cmd, proposal)))
+            rows.append((i, service.new_case_row(session, now, r.actor, r.cmd, proposal)))
         except DomainError as exc:
             outcomes[i] = exc
-    if made:
-        session.flush()  # the cases: one INSERT … RETURNING their ids
+    made: list[tuple[int, Case]] = []
+    if rows:
+        # The cases: one INSERT … RETURNING their ids, in the rows' order. The objects made
+        # from the rows are for the answers only; they are not in the session.
+        ids = session.scalars(
+            insert(Case).returning(Case.id, sort_by_parameter_order=True), [r for _, r in rows]
+        ).all()
+        made = [
+            (i, Case(**{**_DEFAULTS, **row}, id=case_id))
+            for (i, row), case_id in zip(rows, ids, strict=True)
+        ]
         # Their first events, SMS and keys: one INSERT each, run for all rows (executemany,
         # one statement text whatever the group's size).
         events = chain_new_cases(service.registered_event_row(c, group[i].actor) for i, c in made)
@@ -230,7 +249,7 @@ def register_group(
         ]
         if keys:
             session.execute(insert(idempotency.IdempotencyKey), keys)
-        _link_siblings([case for _, case in made])
+        _link_siblings(session, [case for _, case in made])
         uow.on_commit(outbox.kick)
         uow.commit()
         for i, case in made:
@@ -276,7 +295,7 @@ def _replay(
     return Registered(case, row.response_status, replayed=True)
 
 
-def _link_siblings(cases: list[Case]) -> None:
+def _link_siblings(session: Session, cases: list[Case]) -> None:
     """Duplicates among one group's cases: each case's proposal came from its place's window,
     which did not hold the cases of its own group; the earlier ones of the group that match
     are added, as if they had been registered one after the other."""
@@ -301,5 +320,5 @@ def _link_siblings(cases: list[Case]) -> None:
             continue
         merged = [*triage.get("duplicates", []), *(m.to_dict() for m in found)]
         merged.sort(key=lambda d: -float(d["score"]))
-        # A new dict, so the ORM sees the change and writes it with the commit.
         case.triage = {**triage, "duplicates": merged[:5]}
+        session.execute(update(Case).where(Case.id == case.id).values(triage=case.triage))

@@ -144,8 +144,17 @@ def register_case(
 def new_case(
     session: Session, now: datetime, actor: Actor, cmd: RegisterIn, triage: dict[str, object] | None
 ) -> Case:
-    """Check one registration and add its case to the session (not flushed: the caller may
-    add several and flush them together, cases/registrar.py)."""
+    """Check one registration and add its case to the session (not flushed)."""
+    case = Case(**new_case_row(session, now, actor, cmd, triage))
+    session.add(case)
+    return case
+
+
+def new_case_row(
+    session: Session, now: datetime, actor: Actor, cmd: RegisterIn, triage: dict[str, object] | None
+) -> dict[str, Any]:
+    """Check one registration; its case as a row (the registrar inserts a group's rows with
+    one statement, cases/registrar.py)."""
     try:
         decide(None, Action.REGISTER, actor.role, Facts())
     except WorkflowError as exc:
@@ -160,27 +169,25 @@ def new_case(
             )
         urgency = urgency or cat.urgency or None
     district, street = _place(session, cmd)
-    case = Case(
-        status=Status.REGISTERED.value,
-        text=cmd.text,
-        request_type=cmd.request_type,
-        category=cmd.category,
-        urgency=urgency or "normal",
-        channel=cmd.channel,
-        address=cmd.address,
-        district=district,
-        street=street,
-        lat=cmd.lat,
-        lon=cmd.lon,
-        citizen_name=cmd.citizen.name,
-        citizen_phone=cmd.citizen.phone,
-        created_at=now,
-        updated_at=now,
-        registered_by=actor.username,
-        triage=triage,
-    )
-    session.add(case)
-    return case
+    return {
+        "status": Status.REGISTERED.value,
+        "text": cmd.text,
+        "request_type": cmd.request_type,
+        "category": cmd.category,
+        "urgency": urgency or "normal",
+        "channel": cmd.channel,
+        "address": cmd.address,
+        "district": district,
+        "street": street,
+        "lat": cmd.lat,
+        "lon": cmd.lon,
+        "citizen_name": cmd.citizen.name,
+        "citizen_phone": cmd.citizen.phone,
+        "created_at": now,
+        "updated_at": now,
+        "registered_by": actor.username,
+        "triage": triage,
+    }
 
 
 def record_registered(session: Session, case: Case, actor: Actor) -> None:
