@@ -311,3 +311,20 @@ def test_under_load_the_registrar_waits_a_moment_to_fill_a_group(
         first.result(timeout=60)
         second.result(timeout=60)
     assert sizes == [1, 1, 2, 2]
+
+
+def test_a_fault_of_the_registrar_itself_answers_and_it_goes_on(
+    db: Database, clock: FixedClock
+) -> None:
+    reg = Registrar(db.factory, clock, max_group=8)
+    original = registrar.register_group
+
+    def short(*args: Any) -> Any:
+        return original(*args)[:-1]  # a bug: one answer missing
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(registrar, "register_group", short)
+        with pytest.raises(ValueError):
+            reg.submit(Request(AGENT, body())).result(timeout=60)
+    # The thread is still there for the next one.
+    assert reg.submit(Request(AGENT, body(text="下一件"))).result(timeout=60).case.id > 0

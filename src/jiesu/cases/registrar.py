@@ -151,10 +151,19 @@ class Registrar:
             self._last_group = len(group)
             # A job whose caller has gone (cancelled) is dropped before any work is done.
             group = [j for j in group if j.future.set_running_or_notify_cancel()]
-            if group:
+            try:
                 self._process(group)
+            except Exception as exc:
+                # A fault of the registrar itself must not leave its callers waiting, nor
+                # stop the thread that later registrations wait on.
+                log.exception("the registrar failed on a group of %d", len(group))
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
 
     def _process(self, group: list[_Job]) -> None:
+        if not group:
+            return
         try:
             with UnitOfWork(self._factory) as uow:
                 outcomes = register_group(uow, self._clock, [j.request for j in group])
