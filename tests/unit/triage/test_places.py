@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import csv
+import re
+import unicodedata
 
-from jiesu.triage.places import find_place, streets
+from jiesu.triage.places import _SPACE, find_place, gazetteer, streets
 
-from .conftest import DATA
+from .conftest import DATA, teddy_rows
 
 
 def test_gazetteer_has_the_343_streets() -> None:
@@ -59,3 +61,20 @@ def test_place_test_set_is_at_least_95_percent_right() -> None:
     for r in rows:
         if r["ambiguous_candidates"]:
             assert find_place(r["text"]).ambiguous, r["text"]
+
+
+def test_the_automaton_finds_what_the_longest_first_alternation_finds() -> None:
+    # The gazetteer's place names are matched by an Aho–Corasick automaton (leftmost-longest);
+    # a regex alternation of the same names, longest first, is the plain definition.
+    g = gazetteer()
+    plain = re.compile("|".join(re.escape(s) for s in sorted(g.entries, key=len, reverse=True)))
+    rows = teddy_rows("fujian3_full_4326_likes.csv")
+    texts = [r["留言主题"] + "\n" + r["留言详情"] for r in rows]
+    texts += ["", "朝阳区望京街道望京西园", "海淀区八里庄街道", "东城区东华门街道景山街道"]
+    matched = 0
+    for text in texts:
+        norm = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+        expected = [m.group() for m in plain.finditer(norm)]
+        assert [s for _, s in g.automaton.iter_long(norm)] == expected
+        matched += len(expected)
+    assert matched > 1000
