@@ -6,17 +6,19 @@ connection waiting, so a burst of keep-alive connections — a load balancer's p
 — lands on one worker and the others idle (bench/serve/RESULTS.md measured it). Here each
 worker has its socket; the supervisor holds all of them, so connections queue while a worker
 restarts, and it starts a new worker on the same socket when one dies. SIGINT or SIGTERM stops
-the workers and then the supervisor. With one worker, or where the system has no
-SO_REUSEPORT, it is uvicorn as usual.
+the workers and then the supervisor; a worker whose supervisor was killed stops by itself.
+With one worker, or where the system has no SO_REUSEPORT, it is uvicorn as usual.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
+import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
@@ -41,8 +43,18 @@ def _listener(host: str, port: int) -> socket.socket:
 
 def _worker(options: dict[str, Any], sock: socket.socket) -> None:  # pragma: no cover
     # Runs in the worker process (spawned, so it imports the app afresh).
+    threading.Thread(target=_follow_parent, args=(os.getppid(),), daemon=True).start()
     config = uvicorn.Config(APP, factory=True, **options)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _follow_parent(parent: int) -> None:  # pragma: no cover
+    """A worker whose supervisor is gone (killed with SIGKILL, so it could not stop them) stops
+    too, finishing the requests it holds: orphans would keep accepting on the port beside the
+    next server's workers."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def serve(host: str, port: int, workers: int, log_level: str) -> None:

@@ -83,3 +83,36 @@ def test_connections_are_spread_and_a_killed_worker_is_replaced(tmp_path: Path) 
         for c in clients:
             c.close()
         server.kill()
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    migrate_and_seed(url, users_at=T0)
+    server = Server(url, workers=2)
+    server.start()
+    try:
+        assert server.proc is not None
+        workers = _workers(server.proc.pid)
+        assert len(workers) == 2
+        os.kill(server.proc.pid, signal.SIGKILL)  # the supervisor alone
+        server.proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        server.kill()
+        for pid in _workers_left(workers):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _workers_left(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if _alive(pid)]
