@@ -98,6 +98,31 @@ def test_window_sees_other_processes_changes_within_its_period(
     assert _window(db, clock, recent) == {}
 
 
+def test_a_whole_read_that_finds_nothing_new_keeps_the_window(
+    db: Database, clock: FixedClock
+) -> None:
+    ticks = Ticks()
+    recent = RecentCases(clock=ticks)
+    first = register(db, clock)
+    second = register(db, clock, text="东华门街道某小区楼道堆物，消防通道被堵死")
+
+    def held() -> object:
+        with db.uow() as uow:
+            ready = recent.candidates(uow.session, STREET, DISTRICT, clock.now())
+        assert {c.case_id for c in ready} == {first.id, second.id}
+        return ready
+
+    before = held()
+    ticks.now += FULL_EVERY  # a whole read, nothing changed: the same prepared set
+    assert held() is before
+    with db.engine.begin() as conn:  # another process dispatches one
+        conn.execute(sa.update(Case).where(Case.id == first.id).values(status="dispatched"))
+    ticks.now += FULL_EVERY
+    after = held()
+    assert after is not before
+    assert {c.case_id: c.status for c in after}[first.id] == "dispatched"
+
+
 def _case_reads(db: Database) -> list[str]:
     """The SELECTs on case_record issued from now on (a list the caller reads later)."""
     seen: list[str] = []

@@ -13,8 +13,10 @@ How fresh a window is:
 - a status change committed by this process (merge, finish, dispatch …) is applied at its
   commit; one committed by another process shows at the next whole read.
 A proposal is advice to the agent, and a merge re-checks the case it merges with, so a window
-a few seconds behind another worker costs at most a missed or stale suggestion, never a wrong
-write. Windows are kept per engine, so two databases in one process never mix.
+up to `FULL_EVERY` seconds behind another worker costs at most a missed or stale suggestion,
+never a wrong write. A whole read that finds nothing changed keeps the window as it is (its
+gram index and prepared candidates are not rebuilt). Windows are kept per engine, so two
+databases in one process never mix.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ from jiesu.triage.duplicates import CandidateSet, DupCandidate, GramIndex, cache
 
 DUP_WINDOW = timedelta(days=30)
 DUP_LIMIT = 300
-FULL_EVERY = 5.0
+# A whole read is ~2 ms of PostgreSQL (the place's rows lie on as many pages) plus the rows'
+# texts in Python; with every active street read this often it was most of PostgreSQL's work
+# under load. New cases come in between reads anyway (added since / catch_up); what a whole
+# read alone brings is another process's status changes and a case committed out of id order.
+FULL_EVERY = 20.0
 # A window's gram index is brought up to date once this many of its cases are not in it (those
 # are compared one by one meanwhile), or this many of its entries have left the window.
 INDEX_SLACK = 8
@@ -271,10 +277,16 @@ class RecentCases:
             read_at = self._clock()
             cases = _latest(session, place, window.cases if window is not None else {})
             max_id = max((c.case_id for c in cases), default=0)
-            kept = window.index if window is not None else None
-            window = _Window(read_at, max_id, {c.case_id: c for c in cases}, kept)
-            with self._lock:
-                self._engines.setdefault(engine, {})[place] = window
+            if window is not None and _same(window, cases):
+                # Nothing changed: the window, its index and prepared set stay as they are.
+                with self._lock:
+                    window.read_at = read_at
+                    window.max_id = max(window.max_id, max_id)
+            else:
+                kept = window.index if window is not None else None
+                window = _Window(read_at, max_id, {c.case_id: c for c in cases}, kept)
+                with self._lock:
+                    self._engines.setdefault(engine, {})[place] = window
         else:
             # On the session's connection, as Core: the ORM's per-statement work is not needed
             # for plain rows.
@@ -302,6 +314,19 @@ class RecentCases:
                     else:  # same place in the order: created_at does not change
                         window.cases[case_id] = old._replace(status=status, street_code=street)
                     window.changed()
+
+
+def _same(window: _Window, cases: list[DupCandidate]) -> bool:
+    """The window holds exactly these cases, in this order, with these statuses, streets and
+    texts (a case's profile is the one it holds only while its text is unchanged)."""
+    if len(cases) != len(window.cases):
+        return False
+    for new, old in zip(cases, window.cases.values(), strict=True):
+        if new.case_id != old.case_id or new.status != old.status or new.profile is not old.profile:
+            return False
+        if new.street_code != old.street_code or new.created_at != old.created_at:
+            return False
+    return True
 
 
 def _places_of(
