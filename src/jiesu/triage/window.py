@@ -38,11 +38,9 @@ from jiesu.triage.duplicates import CandidateSet, DupCandidate, GramIndex, cache
 
 DUP_WINDOW = timedelta(days=30)
 DUP_LIMIT = 300
-# A whole read is ~2 ms of PostgreSQL (the place's rows lie on as many pages) plus the rows'
-# texts in Python; with every active street read this often it was most of PostgreSQL's work
-# under load. New cases come in between reads anyway (added since / catch_up); what a whole
-# read alone brings is another process's status changes and a case committed out of id order.
-FULL_EVERY = 20.0
+# What a whole read alone brings: another process's status changes and a case committed out of
+# id order (new cases come in between, by added_since or catch_up).
+FULL_EVERY = 5.0
 # A window's gram index is brought up to date once this many of its cases are not in it (those
 # are compared one by one meanwhile), or this many of its entries have left the window.
 INDEX_SLACK = 8
