@@ -202,18 +202,9 @@ def record_registered(session: Session, case: Case, actor: Actor) -> None:
 def registered_event_row(case: Case, actor: Actor) -> dict[str, Any]:
     """A flushed new case's first event as a row, not yet chained (audit.append.chain_new_cases
     numbers and links a group's rows; the registrar inserts them with one statement)."""
-    return {
-        "case_id": case.id,
-        "at": case.created_at,
-        "actor": actor.username,
-        "role": actor.role.value,
-        "unit_code": actor.unit_code,
-        "action": Action.REGISTER.value,
-        "from_status": None,
-        "to_status": case.status,
-        "reason": "",
-        "payload": {"channel": case.channel},
-    }
+    return _event_row(
+        case, actor, Action.REGISTER, None, case.created_at, "", {"channel": case.channel}
+    )
 
 
 def visible_case(session: Session, actor: Actor, case_id: int) -> Case:
@@ -318,17 +309,28 @@ def _event(
     first: bool = False,
 ) -> None:
     # Linked into the case's hash chain (tamper evidence, `jiesu audit verify`).
-    append_event(
-        session,
-        first=first,
-        case_id=case.id,
-        at=at,
-        actor=actor.username,
-        role=actor.role.value,
-        unit_code=actor.unit_code,
-        action=action.value,
-        from_status=from_status,
-        to_status=case.status,
-        reason=reason,
-        payload=payload,
-    )
+    row = _event_row(case, actor, action, from_status, at, reason, payload)
+    append_event(session, first=first, **row)
+
+
+def _event_row(
+    case: Case,
+    actor: Actor,
+    action: Action,
+    from_status: str | None,
+    at: datetime,
+    reason: str,
+    payload: dict[str, object],
+) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "at": at,
+        "actor": actor.username,
+        "role": actor.role.value,
+        "unit_code": actor.unit_code,
+        "action": action.value,
+        "from_status": from_status,
+        "to_status": case.status,
+        "reason": reason,
+        "payload": payload,
+    }

@@ -85,7 +85,6 @@ SAME_STREET_BOOST = 0.1
 OTHER_STREET_PENALTY = 0.15
 DEFAULT_THRESHOLD = 0.25
 CLOSED_WINDOW = timedelta(days=30)
-_EPOCH = datetime(1970, 1, 1)
 _OPEN_STATUSES = frozenset({"registered", "dispatched", "acknowledged", "returned", "replied"})
 
 
@@ -379,7 +378,7 @@ def profile_similarity(a: Profile, b: Profile) -> float:
     0.5, so every sum is exact whatever its order."""
     if not a.weight or not b.weight:
         return 0.0
-    shared = float(CandidateSet([DupCandidate(0, "", None, _EPOCH, "", b)]).shared(a)[0])
+    shared = float(_shared(a, b.keys, np.zeros(len(b.keys), dtype=np.intp), 1)[0])
     union = a.weight + b.weight - shared
     return shared / union if union else 0.0
 

@@ -83,21 +83,6 @@ def _row(
     }
 
 
-def _add(
-    session: Session,
-    case_id: int,
-    channel: str,
-    recipient: str,
-    template: str,
-    payload: dict[str, Any],
-    now: datetime,
-    unit_code: str | None = None,
-) -> None:
-    session.add(
-        Notification(**_row(case_id, channel, recipient, template, payload, now, unit_code))
-    )
-
-
 def enqueue_registered(session: Session, case: Case, now: datetime) -> None:
     row = registered_row(case, now)
     if row is not None:
@@ -116,7 +101,8 @@ def enqueue_replied(session: Session, case: Case, now: datetime) -> None:
     if case.citizen_phone:
         reply = case.reply_text[:REPLY_PREVIEW]
         payload = {"case_id": case.id, "reply": reply}
-        _add(session, case.id, "sms", case.citizen_phone, "replied", payload, now)
+        row = _row(case.id, "sms", case.citizen_phone, "replied", payload, now)
+        session.add(Notification(**row))
 
 
 def enqueue_unit_notices(
@@ -144,16 +130,8 @@ def enqueue_unit_notices(
         }
         for channel, address in (("email", contact.email), ("sms", contact.phone)):
             if address:
-                _add(
-                    session,
-                    r["case_id"],
-                    channel,
-                    address,
-                    r["stage"],
-                    payload,
-                    now,
-                    r["unit_code"],
-                )
+                row = _row(r["case_id"], channel, address, r["stage"], payload, now, r["unit_code"])
+                session.add(Notification(**row))
                 added += 1
     return added
 

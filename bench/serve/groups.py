@@ -1,0 +1,139 @@
+"""How big the registrar's groups are under HTTP load, and where the workers' CPU goes.
+
+    .venv/bin/python bench/serve/groups.py [--connections 16] [--workers 2] [--seconds 20]
+        [--spy FILE]
+
+Starts `jiesu serve` on a fresh PostgreSQL database with bench_load.py's live model, runs wrk
+with bench_load.py's registrations (no lifecycle loop) for a warm-up of 8 s and then
+`--seconds`, and prints registrations/s, latency, and registrations per committed transaction
+(PostgreSQL's xact_commit: an upper bound on the group count, so a lower bound on the group
+size). With `--spy FILE`, py-spy (`pip install py-spy`, not a project dependency) samples the
+server's processes while only holding the GIL (`record --gil --subprocesses --format raw`)
+for the counted run and writes the stacks to FILE. Short runs on a shared machine differ by
+±15 % between identical code: use them for direction, bench_load.py's 300 s for figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_load import BODIES, registration, train_model, wrk  # noqa: E402
+from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
+from tests.serverproc import Server  # noqa: E402
+
+from jiesu.clock import SystemClock  # noqa: E402
+from jiesu.triage.model_store import FORMAT  # noqa: E402
+
+PG = os.environ.get(
+    "JIESU_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_bench_load"
+)
+
+
+def commits(engine: sa.Engine, database: str) -> int:
+    with engine.connect() as conn:
+        n = conn.scalar(
+            sa.text("SELECT xact_commit FROM pg_stat_database WHERE datname = :d"), {"d": database}
+        )
+    return int(n or 0)
+
+
+# Frames whose inclusive share of the GIL-holding samples is printed with --spy.
+PARTS = [
+    "register_group", "proposal_record", "_categories", "candidates", "find_duplicates",
+    "find_place", "_insert_cases", "run_asgi",
+]  # fmt: skip
+
+
+def summarise(raw: Path) -> str:
+    """py-spy's raw stacks ("frame;frame;… count" a line): each process's share of the samples
+    and each part's inclusive share."""
+    total = 0
+    by_process: dict[str, int] = {}
+    parts = dict.fromkeys(PARTS, 0)
+    for line in raw.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        # With --subprocesses a worker's stack starts with the supervisor's frame, then its own.
+        process = [f for f in frames if f.startswith("process ")][-1].split(":")[0]
+        by_process[process] = by_process.get(process, 0) + n
+        names = {f.split(" (")[0].rsplit(".", 1)[-1].strip() for f in frames}
+        for part in PARTS:
+            if part in names:
+                parts[part] += n
+    total = total or 1
+    lines = [f"{p}: {n / total * 100:.1f} % of samples" for p, n in sorted(by_process.items())]
+    lines += [f"  {part}: {n / total * 100:.1f} %" for part, n in parts.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--spy", type=Path)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does)")
+    os.environ["JIESU_MODEL_DIR"] = str(train_model(ROOT / "var" / "bench" / f"model-{FORMAT}"))
+    recreate_pg(PG)
+    migrate_and_seed(PG, users_at=SystemClock().now())
+    database = sa.engine.make_url(PG).database or ""
+    engine = sa.create_engine(PG)
+    server = Server(PG, workers=args.workers)
+    server.start()
+    assert server.proc is not None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            bodies = Path(tmp) / "bodies.jsonl"
+            with bodies.open("w", encoding="utf-8") as f:
+                for i in range(BODIES):
+                    f.write(json.dumps(registration(i)[1], ensure_ascii=False) + "\n")
+            env = {**os.environ, "JIESU_TOKEN": server.token("agent"), "JIESU_BODIES": str(bodies)}
+            wrk(server.base, 8, args.connections, "warm", env)
+            spy = None
+            if args.spy:
+                py_spy = Path(sys.executable).with_name("py-spy")
+                spy = subprocess.Popen(
+                    [str(py_spy), "record", "--pid", str(server.proc.pid), "--subprocesses",
+                     "--gil", "--nonblocking", "--threads", "--format", "raw",
+                     "--duration", str(args.seconds), "-o", str(args.spy)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+            before = commits(engine, database)
+            summary = wrk(server.base, args.seconds, args.connections, "run", env)
+            after = commits(engine, database)
+            if spy is not None:
+                spy.wait()
+    finally:
+        server.kill()
+        engine.dispose()
+    done = summary["requests"]
+    lat = summary["latency_us"]
+    print(
+        f"workers {args.workers}, connections {args.connections}: {done / args.seconds:.1f} "
+        f"registrations/s, p50 {lat['p50'] / 1000:.0f} ms, p99 {lat['p99'] / 1000:.0f} ms, "
+        f"codes {summary['codes']}, {done / max(1, after - before):.2f} registrations per commit"
+    )
+    if args.spy:
+        print(summarise(args.spy))
+
+
+if __name__ == "__main__":
+    main()
