@@ -107,6 +107,10 @@ def main() -> None:
                     f.write(json.dumps(registration(i)[1], ensure_ascii=False) + "\n")
             env = {**os.environ, "JIESU_TOKEN": server.token("agent"), "JIESU_BODIES": str(bodies)}
             wrk(server.base, 8, args.connections, "warm", env)
+            # The statistics autovacuum gathers within its first minute (a 300 s run has them):
+            # without them PostgreSQL plans the new tables as nearly empty.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
             spy = None
             if args.spy:
                 py_spy = Path(sys.executable).with_name("py-spy")

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from jiesu.audit.verify import verify
+from jiesu.auth.actor import Actor
 from jiesu.cases import registrar, service
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.cases.registrar import Registered, Registrar, Request, register_group
 from jiesu.cases.schemas import RegisterIn
+from jiesu.cases.workflow import Role
 from jiesu.clock import FixedClock
 from jiesu.errors import InvalidInput
 from jiesu.intake.idempotency import IdempotencyKey, KeyReused
@@ -237,6 +239,56 @@ def test_idempotency_keys_in_groups(db: Database, clock: FixedClock) -> None:
     assert _stored(db) == {
         i: (1, 1) for i in (first[0].case.id, first[2].case.id, later[2].case.id)
     }
+
+
+def test_a_key_is_looked_up_in_its_own_scope(db: Database, clock: FixedClock) -> None:
+    other = Actor("agent2", Role.AGENT)
+    with db.uow() as uow:
+        (first,) = register_group(uow, clock, [Request(AGENT, body(), key="k-1")])
+    assert isinstance(first, Registered)
+    with db.uow() as uow:
+        later = register_group(
+            uow,
+            clock,
+            [
+                Request(other, body(), key="k-1"),  # another client's k-1: not the agent's
+                Request(AGENT, body(text="别的事"), key="k-2"),
+            ],
+        )
+    assert all(isinstance(o, Registered) and not o.replayed for o in later)
+    assert len({first.case.id} | {o.case.id for o in later if isinstance(o, Registered)}) == 3
+
+
+def test_a_group_reads_once_for_its_windows_and_keys(db: Database, clock: FixedClock) -> None:
+    elsewhere = "景山街道景山前街路灯坏了一个月没人修"
+    with db.uow() as uow:  # the two streets' windows are made
+        register_group(uow, clock, [Request(AGENT, body()), Request(AGENT, body(text=elsewhere))])
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.uow() as uow:
+            outcomes = register_group(
+                uow,
+                clock,
+                [
+                    Request(AGENT, body(), key="r-1"),
+                    Request(AGENT, body(text=elsewhere, street=OTHER_STREET), key="r-2"),
+                    Request(AGENT, body(text=TEXT + "。"), key="r-3"),
+                ],
+            )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert all(isinstance(o, Registered) for o in outcomes)
+    case_reads = [s for s in statements if s.startswith("SELECT") and "FROM case_record" in s]
+    # One catch-up for every window (not one query per registration's place).
+    assert len(case_reads) == 1, case_reads
+    key_reads = [s for s in statements if s.startswith("SELECT") and "FROM idempotency_key" in s]
+    # By scope and key: the unique index's leading column (a key alone scans the table).
+    assert len(key_reads) == 1 and "idempotency_key.scope IN" in key_reads[0], key_reads
 
 
 def test_a_key_committed_meanwhile_elsewhere_is_replayed(db: Database, clock: FixedClock) -> None:

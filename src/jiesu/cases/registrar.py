@@ -222,6 +222,7 @@ def register_group(
             address=r.cmd.address or None,
             lat=r.cmd.lat,
             lon=r.cmd.lon,
+            caught_up=True,
         )
         try:
             rows.append((i, service.new_case_row(session, now, r.actor, r.cmd, proposal)))
@@ -303,14 +304,18 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 def _stored_keys(
     session: Session, group: list[Request]
 ) -> dict[tuple[str, str], idempotency.IdempotencyKey]:
-    """The group's Idempotency-Keys already stored, by (scope, key): one query for all."""
-    keys = {r.key for r in group if r.key}
-    if not keys:
+    """The group's Idempotency-Keys already stored, by (scope, key): one query for all, on
+    the (scope, key) unique index (a key alone is its second column: a whole-table scan)."""
+    wanted = {(r.actor.username, r.key) for r in group if r.key}
+    if not wanted:
         return {}
+    key = idempotency.IdempotencyKey
     rows = session.scalars(
-        select(idempotency.IdempotencyKey).where(idempotency.IdempotencyKey.key.in_(keys))
+        select(key).where(
+            key.scope.in_({scope for scope, _ in wanted}), key.key.in_({k for _, k in wanted})
+        )
     )
-    return {(row.scope, row.key): row for row in rows}
+    return {(row.scope, row.key): row for row in rows if (row.scope, row.key) in wanted}
 
 
 def _replay(
