@@ -58,6 +58,7 @@ from jiesu.errors import DomainError
 from jiesu.intake import idempotency
 from jiesu.notify.models import Notification
 from jiesu.notify.outbox import service as outbox
+from jiesu.triage import service as triage_service
 from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, cached_profile, find_duplicates
 from jiesu.triage.service import proposal_record
 from jiesu.triage.window import RECENT, belongs, place_of
@@ -202,6 +203,7 @@ def register_group(
     stored = _stored_keys(session, group)
     # Every place's duplicate window brought up to date in one query for the whole group.
     RECENT.catch_up(session)
+    triage_service.prime([r.cmd.text for r in group])
     first_with: dict[tuple[str, str], int] = {}  # a key's first registration in this group
     repeats: list[tuple[int, int]] = []  # (a later one with the key, the first one)
     rows: list[tuple[int, dict[str, Any]]] = []

@@ -87,6 +87,20 @@ class Batch:
         self._keys[n] = h
         return h
 
+    def one(self, i: int) -> Batch:
+        """Text i as a batch of its own, sharing this one's arrays and the keys computed so far
+        (a position's key depends only on the characters from it on)."""
+        start, end = int(self.starts[i]), int(self.ends[i])
+        part = Batch.__new__(Batch)
+        part.n_docs = 1
+        part.codes = self.codes[start:end]
+        part.ends = np.array([end - start], dtype=np.int64)
+        part.starts = np.zeros(1, dtype=np.int64)
+        part.doc = np.zeros(end - start, dtype=np.int64)
+        part.end_of = np.full(end - start, end - start, dtype=np.int64)
+        part._keys = {n: keys[start:end] for n, keys in self._keys.items()}
+        return part
+
     def valid(self, n: int, limit: int | None = None) -> np.ndarray:
         """Positions whose n-gram ends inside its text (and inside its first `limit` chars)."""
         end = self.end_of
@@ -268,13 +282,23 @@ class NgramTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         computed alike step by step (count, 1 + ln tf, × idf, L2) with numpy alone."""
         if batch.n_docs != 1:
             raise ValueError(f"row() takes a batch of one text, not {batch.n_docs}")
-        _, keys = self.analyzer.batch_keys(batch)
+        return self.rows(batch)[0]
+
+    def rows(self, batch: Batch) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`row` of each text of `batch`, the array work done once for them all (a registrar's
+        group is classified together: numpy's fixed cost per call is most of one text's)."""
+        doc, keys = self.analyzer.batch_keys(batch)
         cols = self.columns_of_keys(keys)
-        cols, counts = np.unique(cols[cols >= 0], return_counts=True)
+        known = cols >= 0
+        width = self.n_features
+        # (text, column) pairs counted at once; sorted by text, then column.
+        pairs, counts = np.unique(doc[known] * width + cols[known], return_counts=True)
+        columns = pairs % width
         values = np.log(counts.astype(np.float32))
         values += 1
-        values *= self.idf_[cols]
-        return cols.astype(np.int64), l2_normalised(values)
+        values *= self.idf_[columns]
+        bounds = np.searchsorted(pairs, np.arange(batch.n_docs + 1) * width).tolist()
+        return [(columns[a:b], l2_normalised(values[a:b])) for a, b in pairwise(bounds)]
 
     def fit_transform(self, docs: Sequence[str] | Batch, y: Any = None, **_: Any) -> sp.csr_matrix:
         batch = docs if isinstance(docs, Batch) else Batch(docs)
@@ -307,17 +331,32 @@ class Blocks:
     def row(self, text: str | Batch) -> tuple[np.ndarray, np.ndarray]:
         """`transform([text])` as (columns, values), columns ascending, without scikit-learn's
         transform wrappers or scipy's sparse matrices (their fixed cost per call is most of a
-        one-text prediction). Each block's values are weighted as in `_stack` and shifted by the
-        widths of the blocks before it, as `sp.hstack` lays them. A `Batch` must hold one text."""
+        one-text prediction). A `Batch` must hold one text."""
         batch = text if isinstance(text, Batch) else Batch([text])
-        columns, values = [], []
+        if batch.n_docs != 1:
+            raise ValueError(f"row() takes one text, not {batch.n_docs}")
+        return self.rows(batch)[0]
+
+    def rows(self, batch: Batch) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`row` of each text of `batch`. Each block's values are weighted as in `_stack` and
+        shifted by the widths of the blocks before it, as `sp.hstack` lays them."""
+        per_block = []
         offset = 0
         for _, block, weight in self.blocks:
-            cols, vals = block.row(batch)
-            columns.append(cols + offset)
-            values.append(vals * weight if weight != 1 else vals)
+            per_block.append(
+                [
+                    (cols + offset, vals * weight if weight != 1 else vals)
+                    for cols, vals in block.rows(batch)
+                ]
+            )
             offset += block.n_features
-        return np.concatenate(columns), np.concatenate(values)
+        return [
+            (
+                np.concatenate([cols for cols, _ in parts]).astype(np.int64),
+                np.concatenate([vals for _, vals in parts]),
+            )
+            for parts in zip(*per_block, strict=True)
+        ]
 
 
 class NBSVM(ClassifierMixin, BaseEstimator):  # type: ignore[misc]

@@ -125,6 +125,17 @@ def propose(
     )
 
 
+def prime(texts: list[str]) -> None:
+    """Classify a group's texts together before their proposals are made one by one (the
+    registrar's groups); the proposals are the same, made for less. Never blocks intake."""
+    try:
+        model = LIVE.model()
+        if model is not None:
+            model.prime(texts)
+    except Exception:
+        log.exception("priming the model failed; each proposal classifies its text alone")
+
+
 def proposal_record(session: Session, now: datetime, **fields: Any) -> dict[str, Any] | None:
     """The proposal to store on a new case, or None if triage failed: it never blocks intake."""
     try:

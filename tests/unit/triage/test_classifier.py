@@ -293,3 +293,31 @@ def test_the_one_text_path_pickles_nothing(tmp_path: Path) -> None:
     for text in ["楼下饭店油烟污染严重", "小区路灯坏了晚上看不见", ""]:
         assert loaded.predict_top([text]) == fresh.predict_top([text])
         assert loaded.explain(text, "环境保护") == fresh.explain(text, "环境保护")
+
+
+def test_a_primed_group_gives_each_texts_own_row(model: TextModel) -> None:
+    # The registrar primes its group's texts together; each proposal then reads the row it
+    # would have made alone: the same columns, terms, probabilities and explanation.
+    texts, _ = corpus()
+    pool = [*texts[:150], *EDGE_TEXTS, *_mixed_texts(texts, 60, seed=2)]
+    for start in range(0, len(pool), 7):
+        group = pool[start : start + 7]
+        group.append(group[0])  # the same text twice in a group
+        model._recent.clear()
+        model.prime(group)
+        primed = {t: model._recent[t] for t in group}
+        for text in group:
+            model._recent.clear()
+            alone = model._row(text)
+            row = primed[text]
+            assert row.norm == alone.norm
+            assert np.array_equal(row.columns, alone.columns)
+            assert np.array_equal(row.terms, alone.terms)
+            label = model.predict_top([text], k=1)[0][0][0]
+            model._recent.clear()
+            model._recent[text] = row
+            assert model.predict_top([text], k=1)[0][0][0] == label
+            assert model.explain(text, label) == reference_explain(model, text, label)
+    model._recent.clear()
+    model.prime([])
+    assert model._recent == {}

@@ -162,6 +162,33 @@ def test_row_is_the_transformed_row_bit_for_bit() -> None:
         blocks.blocks[0][1].row(Batch(DOCS))
 
 
+def test_rows_of_a_batch_are_each_texts_row() -> None:
+    words = LexiconWords({"噪音", "扰民", "油烟", "公交", "太少"})
+    blocks = Blocks(
+        [
+            ("char", NgramTfidf(CharGrams(1, 4), min_df=1, bits=12), 1.0),
+            ("head", NgramTfidf(CharGrams(1, 3, limit=3), min_df=1, bits=10), 0.5),
+            ("word", NgramTfidf(words, min_df=1, bits=10), 0.3),
+        ]
+    )
+    blocks.fit_transform([*DOCS, "噪音扰民噪音扰民", "𠀀噪音😀扰民"])
+    texts = ["噪音扰民噪音", "", "，。", "abc", "公交太少" * 400, "𠀀𠀀噪音😀扰民", "", "无关的字"]
+    batch = Batch(texts)
+    together = blocks.rows(batch)
+    assert len(together) == len(texts)
+    for i, text in enumerate(texts):
+        columns, values = blocks.row(text)
+        assert np.array_equal(together[i][0], columns) and together[i][0].dtype == np.int64
+        assert np.array_equal(together[i][1], values) and together[i][1].dtype == np.float32
+        # A text cut from the batch has its own batch's code points and keys.
+        alone, part = Batch([text]), batch.one(i)
+        assert np.array_equal(part.codes, alone.codes)
+        for n in range(1, 5):
+            inside = alone.valid(n)
+            assert np.array_equal(part.keys(n)[inside], alone.keys(n)[inside]), (i, n)
+    assert blocks.rows(Batch([])) == []
+
+
 def test_l2_is_scikit_learns_to_the_bit() -> None:
     rng = np.random.default_rng(3)
     for size in (0, 1, 2, 7, 100, 5000):
