@@ -33,19 +33,22 @@ Registrations of other channels (pages, Open311) take the one-at-a-time path
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, select, text, update
+from sqlalchemy import Dialect, Table, insert, inspect, select, text, update
+from sqlalchemy import types as sa_types
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from jiesu.audit.append import chain_new_cases
 from jiesu.auth.actor import Actor
@@ -239,14 +242,12 @@ def register_group(
             (i, Case(**{**_DEFAULTS, **row}, id=case_id))
             for (i, row), case_id in zip(rows, ids, strict=True)
         ]
-        # Their first events, SMS and keys: one INSERT each, run for all rows (executemany,
-        # one statement text whatever the group's size), as Core statements on the tables: the
-        # ORM's bulk path only adds per-row work here.
+        # Their first events, SMS and keys: one INSERT each for all rows (_insert_rows), as
+        # Core statements on the tables: the ORM's bulk path only adds per-row work here.
         events = chain_new_cases(service.registered_event_row(c, group[i].actor) for i, c in made)
-        session.execute(insert(_table(CaseEvent)), events)
+        _insert_rows(session, _table(CaseEvent), events)
         sms = [row for _, c in made if (row := outbox.registered_row(c, now)) is not None]
-        if sms:
-            session.execute(insert(_table(Notification)), sms)
+        _insert_rows(session, _table(Notification), sms)
         keys = [
             {
                 "scope": group[i].actor.username,
@@ -259,8 +260,7 @@ def register_group(
             for i, case in made
             if group[i].key is not None
         ]
-        if keys:
-            session.execute(insert(_table(idempotency.IdempotencyKey)), keys)
+        _insert_rows(session, _table(idempotency.IdempotencyKey), keys)
         _link_siblings(session, [case for _, case in made])
         uow.on_commit(outbox.kick)
         uow.commit()
@@ -278,10 +278,11 @@ def register_group(
     return [o for o in outcomes if o is not None]
 
 
-# On PostgreSQL a group's case ids are taken from the sequence first, so the cases go in as one
-# statement run for every row (executemany: the same text whatever the group's size, parsed and
-# prepared once). A multi-row INSERT … RETURNING has a new text for each size, and psycopg
-# parses any statement of more than 50 parameters anew on every run.
+# On PostgreSQL a group's case ids are taken from the sequence first, so that every table's rows
+# go in as one INSERT … SELECT FROM unnest(one array per column): one statement text whatever the
+# group's size (psycopg prepares it once), one round trip and one executor run for all rows. A
+# multi-row INSERT … RETURNING has a new text for each size (and psycopg parses any statement of
+# more than 50 parameters anew on every run); executemany sends and runs one statement per row.
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('case_record', 'id')) FROM generate_series(1, :n)"
 )
@@ -295,12 +296,101 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert a group's cases; their ids, in the rows' order."""
     if session.get_bind().dialect.name == "postgresql":
         ids = [int(i) for i in session.scalars(_NEXT_IDS, {"n": len(rows)})]
-        session.execute(
-            insert(_table(Case)), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+        _insert_rows(
+            session, _table(Case), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
         )
         return ids
     returning = insert(Case).returning(Case.id, sort_by_parameter_order=True)
     return list(session.scalars(returning, rows))
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all name the same columns: on PostgreSQL as one statement reading the
+    rows from one JSON parameter (the columns' Python-side defaults filled in, their bind
+    processing applied), elsewhere as executemany."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    names = tuple(rows[0])
+    if dialect.name != "postgresql" or any(len(row) != len(names) for row in rows):
+        session.execute(insert(table), rows)
+        return
+    bulk = _bulk_insert(table, names, dialect)
+    if bulk is None:  # a default only SQLAlchemy's own INSERT can compute
+        session.execute(insert(table), rows)
+        return
+    full = [{**row, **{name: make(None) for name, make in bulk.defaults}} for row in rows]
+    for name, process in bulk.processors:
+        for row in full:
+            row[name] = process(row[name])
+    payload = json.dumps(full, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+    session.connection().exec_driver_sql(bulk.sql, (payload,))
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a row to insert")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Bulk:
+    sql: str
+    defaults: list[tuple[str, _Processor]]  # columns left out, with a Python-side default
+    processors: list[tuple[str, _Processor]]  # columns whose values SQLAlchemy processes
+
+
+_BULK: dict[tuple[str, tuple[str, ...]], _Bulk | None] = {}
+
+
+def _constant(value: Any) -> _Processor:
+    return lambda _ctx: value
+
+
+def _bulk_insert(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bulk | None:
+    """INSERT … SELECT FROM json_populate_recordset(NULL::table, %s): the rows as one JSON
+    array, each member read as a row of the table (JSON null is SQL NULL, a JSON column takes
+    the member's value as it is). Columns left out that have a Python-side default get it; None
+    if one's default is an SQL expression. A JSON column's value goes into the array as it is;
+    other columns' bind processing (UTC datetimes) is applied first."""
+    key = (table.name, names)
+    if key in _BULK:
+        return _BULK[key]
+    columns = [table.c[name] for name in names]
+    defaults: list[tuple[str, _Processor]] = []
+    made: _Bulk | None = None
+    for column in table.c:
+        default = column.default
+        if column.name in names or default is None:
+            continue
+        if isinstance(default, ScalarElementColumnDefault):
+            defaults.append((column.name, _constant(default.arg)))
+        elif isinstance(default, CallableColumnDefault):
+            defaults.append((column.name, default.arg))
+        else:
+            break
+        columns.append(column)
+    else:
+        processors: list[tuple[str, _Processor]] = []
+        for column in columns:
+            if isinstance(column.type.dialect_impl(dialect), sa_types.JSON):
+                continue
+            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((column.name, process))
+        listed = ", ".join(c.name for c in columns)
+        sql = (
+            f"INSERT INTO {table.name} ({listed}) SELECT {listed} "
+            f"FROM json_populate_recordset(NULL::{table.name}, CAST(%s AS json))"
+        )
+        made = _Bulk(sql, defaults, processors)
+    _BULK[key] = made
+    return made
 
 
 def _stored_keys(
