@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiesu import __version__
@@ -79,6 +79,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
         return _error(409, "conflict", "the change conflicts with another one; reload and retry")
+
+    @app.exception_handler(DataError)
+    async def unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # A value the database refuses as such: a NUL character in text (PostgreSQL cannot
+        # hold one; a query parameter or form field reaches it unchecked), a malformed number.
+        log.warning("value refused by the database: %s", type(exc.orig).__name__)
+        if "NUL" in str(exc.orig) or "\\u0000" in str(exc.orig):
+            return _error(422, "invalid_input", "NUL characters (U+0000) are not allowed")
+        return _error(422, "invalid_input", "a value cannot be stored or searched as given")
 
     @app.exception_handler(OperationalError)
     async def unavailable(_: Request, exc: OperationalError) -> JSONResponse:

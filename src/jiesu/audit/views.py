@@ -12,12 +12,13 @@ from sqlalchemy import select
 from jiesu.audit.models import AccessLog
 from jiesu.audit.reveal import reveal_citizen
 from jiesu.cases.workflow import Role
+from jiesu.inputs import Input
 from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
 
 router = APIRouter(tags=["audit"])
 
 
-class RevealIn(BaseModel):
+class RevealIn(Input):
     reason: str = Field(min_length=1, max_length=1000, description="why the data is needed")
 
 

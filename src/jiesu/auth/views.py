@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from jiesu.auth.limits import Limits, check_login
 from jiesu.auth.service import issue_token, revoke_token, revoke_user_tokens
 from jiesu.errors import DomainError
+from jiesu.inputs import Input
 from jiesu.settings import Settings
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, oauth2
 
@@ -31,7 +32,7 @@ class MeOut(BaseModel):
     unit: str | None
 
 
-class RevokeIn(BaseModel):
+class RevokeIn(Input):
     all: bool = False
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jiesu.inputs import Input
+
 RequestType = Literal["inquiry", "help", "complaint", "report", "suggestion"]
 Urgency = Literal["urgent", "prompt", "normal", "complex"]
 Channel = Literal[
@@ -16,7 +18,7 @@ Resolved = Literal["yes", "partly", "no"]
 Satisfaction = Literal["satisfied", "basically", "dissatisfied"]
 
 
-class Strict(BaseModel):
+class Strict(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

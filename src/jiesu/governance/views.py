@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from jiesu.cases.workflow import Role
 from jiesu.governance import service
+from jiesu.inputs import Input
 from jiesu.web.deps import CurrentActor, SettingsDep, UowDep, require
 
 router = APIRouter(prefix="/governance", tags=["governance"])
@@ -122,7 +123,7 @@ def candidates(
     return service.lake_call(monthly_candidates, Path(settings.lake_dir), month, top=top)
 
 
-class ReplyQualityIn(BaseModel):
+class ReplyQualityIn(Input):
     request: str = Field(min_length=1, max_length=20_000, description="诉求内容")
     reply: str = Field(min_length=1, max_length=20_000, description="答复意见")
     requested_at: datetime | None = Field(default=None, description="诉求时间, with zone")

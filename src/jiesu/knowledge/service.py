@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.inputs import Input
 from jiesu.knowledge.models import Article
 from jiesu.units.models import Category
 
@@ -23,7 +24,7 @@ MAX_TERMS = 8
 WEIGHTS = {"title": 3, "keywords": 2, "body": 1}
 
 
-class ArticleIn(BaseModel):
+class ArticleIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=200)

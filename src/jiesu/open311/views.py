@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput, NotFound
+from jiesu.inputs import Input
 from jiesu.open311 import keys, queries, serialise, service, services
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
 
@@ -232,7 +233,7 @@ def unknown(rest: str) -> Response:
     return serialise.error(fmt, 404, f"no Open311 resource at /open311/v2/{rest[:80]}")
 
 
-class ClientIn(BaseModel):
+class ClientIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     client: str = Field(min_length=1, max_length=64)
 
