@@ -257,9 +257,14 @@ class TextModel:
         # from the same row.
         self._recent: dict[str, _Row] = {}
 
+    @cached_property
+    def _labels(self) -> tuple[str, ...]:
+        # Asked for by every prediction and explanation; the classifier never changes.
+        return tuple(str(c) for c in self.classifier.classes_)
+
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in self.classifier.classes_]
+        return list(self._labels)
 
     @property
     def version(self) -> str | None:
@@ -310,12 +315,12 @@ class TextModel:
             at += len(cols)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
-        labels = self.labels
+        labels = self._labels
         return [labels[i] for i in self.predict_proba(texts).argmax(axis=1)]
 
     def predict_top(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
         proba = self.predict_proba(texts)
-        labels = self.labels
+        labels = self._labels
         out = []
         for row in proba:
             order = np.argsort(-row)[:k]
@@ -329,12 +334,12 @@ class TextModel:
 
     def explain(self, text: str, label: str, n: int = 5) -> list[str]:
         """The n-grams of `text` that pushed it most towards `label` (tf-idf × weight)."""
-        if label not in self.labels:
+        if label not in self._labels:
             raise ValueError(f"unknown label {label!r}; the model knows {self.labels}")
         # The row's own terms value × weight: a dense row would span the whole feature space
         # (megabytes), and the weights of its columns only were read by the prediction.
         norm, batch, columns, terms = self._row(text)
-        index = self.labels.index(label)
+        index = self._labels.index(label)
         if terms.shape[1] == 1:  # binary: one weight vector, positive towards classes_[1]
             towards = terms[:, 0] * (1.0 if index == 1 else -1.0)
         else:

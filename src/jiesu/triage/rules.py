@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -30,12 +32,16 @@ class Emergency:
     reasons: list[str]
 
 
+@lru_cache(maxsize=16)
 def _clean(text: str) -> str:
+    # A proposal asks for its text's request type, urgency and emergency one after the other.
     return _SPACE.sub("", text)
 
 
 def _found(text: str, cues: Sequence[str]) -> list[str]:
-    return [c for c in cues if c in text]
+    """The cues that occur in `text`, in the cues' order."""
+    present = _present(text)
+    return [c for c in cues if c in present]
 
 
 # Cue words per request type, strongest first; the first words of a message weigh double
@@ -83,6 +89,26 @@ _EMERGENCY_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # A hazard that is described but not happening (消防通道被占, 火灾隐患) is for the hotline.
 _NOT_EMERGENCY = ("隐患", "消防通道", "以前", "去年", "上个月", "曾经", "预防", "防火", "演练")
 _OPENING = 30
+
+
+def _automaton() -> ahocorasick.Automaton:
+    cues = {c for group in _REQUEST_CUES.values() for c in group}
+    cues |= {*_URGENT_CUES, *_PROMPT_CUES, *_NOT_EMERGENCY}
+    cues |= {c for _, group in _EMERGENCY_CUES for c in group}
+    automaton = ahocorasick.Automaton()
+    for cue in cues:
+        automaton.add_word(cue, cue)
+    automaton.make_automaton()
+    return automaton
+
+
+# Every cue word above, found in one pass over a text instead of ~170 substring searches.
+_CUES = _automaton()
+
+
+@lru_cache(maxsize=32)
+def _present(text: str) -> frozenset[str]:
+    return frozenset(cue for _, cue in _CUES.iter(text))
 
 
 def request_type(text: str) -> Decision:

@@ -71,3 +71,23 @@ def test_guess_category_uses_child_names() -> None:
 
 def test_guess_category_nothing_found() -> None:
     assert guess_category("你好", TAXONOMY) == []
+
+
+def test_cues_found_in_one_pass_are_the_substring_matches() -> None:
+    # The cue words are found by one automaton pass; each list's hits must be exactly, and in
+    # the same order as, the substring tests they replace, overlaps included (着火了 / 着火).
+    import random
+
+    from jiesu.triage import rules
+    from tests.unit.triage.helpers import corpus
+
+    lists = [*rules._REQUEST_CUES.values(), rules._URGENT_CUES, rules._PROMPT_CUES]
+    lists += [cues for _, cues in rules._EMERGENCY_CUES] + [rules._NOT_EMERGENCY]
+    every = sorted({c for cues in lists for c in cues})
+    rng = random.Random(0)
+    texts = corpus()[0][:200]
+    texts += ["".join(rng.sample(every, rng.randint(1, 6))) for _ in range(300)]
+    texts += [t[: rng.randint(0, len(t))] + "的" for t in texts[-50:]] + ["", "着火了着火"]
+    for text in texts:
+        for cues in lists:
+            assert rules._found(text, cues) == [c for c in cues if c in text], (text, cues)
