@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -38,6 +37,7 @@ from jiesu.triage.ngrams import (
     learn_lexicon,
     scaled_min_df,
 )
+from jiesu.triage.text import nfkc
 
 __all__ = ["CharGrams", "Params", "Stacked", "TextModel", "evaluate", "normalise", "train"]
 
@@ -52,7 +52,7 @@ def normalise(text: str) -> str:
     # Full-width forms folded, case folded, whitespace dropped: a tokenised text ("噪音 扰民")
     # and a raw one ("噪音扰民") give the same character n-grams. Digit runs become one 0,
     # since house numbers and dates carry no category.
-    t = unicodedata.normalize("NFKC", text).lower()
+    t = nfkc(text).lower()
     return _DIGITS.sub("0", _SPACE.sub("", t))
 
 

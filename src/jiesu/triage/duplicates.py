@@ -9,7 +9,6 @@ is two problems. The score is for ranking and for the merge offer; the dispatche
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+
+from jiesu.triage.text import nfkc
 
 _KEEP = re.compile(r"[^\u4e00-\u9fff0-9a-z]+")
 # Grams of the hotline register itself, frequent in every message regardless of the problem.
@@ -122,7 +123,7 @@ class DupMatch:
 
 
 def grams(text: str) -> dict[str, float]:
-    t = _KEEP.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    t = _KEEP.sub(" ", nfkc(text).lower())
     out: dict[str, float] = {}
     for run in t.split():
         for n, weight in ((2, BIGRAM_WEIGHT), (3, TRIGRAM_WEIGHT)):
@@ -173,7 +174,7 @@ def _weights(keys: np.ndarray) -> np.ndarray:
 
 def profile(text: str) -> Profile:
     """The keys of exactly the grams `grams(text)` keeps, from one pass over the code points."""
-    t = _KEEP.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    t = _KEEP.sub(" ", nfkc(text).lower())
     cp = np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     kept = cp != 32  # after the substitution, a space is exactly what is not kept
     digit = (cp >= 48) & (cp <= 57)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 import ahocorasick
+
+from jiesu.triage.text import nfkc
 
 # Streets whose 9-digit code ends in 4xx are statistical areas (development zones, the Daxing
 # airport), not 街乡镇; the 343 real streets/townships remain.
@@ -204,7 +205,7 @@ class Gazetteer:
     def find(self, text: str | None) -> PlaceMatch:
         if not text:
             return NO_PLACE
-        norm = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+        norm = _SPACE.sub("", nfkc(text))
         hits = [(s, self.entries[s]) for _, s in self.automaton.iter_long(norm)]
         named_districts: list[str] = []
         for _, entries in hits:

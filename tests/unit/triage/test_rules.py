@@ -91,3 +91,13 @@ def test_cues_found_in_one_pass_are_the_substring_matches() -> None:
     for text in texts:
         for cues in lists:
             assert rules._found(text, cues) == [c for c in cues if c in text], (text, cues)
+
+
+def test_shared_nfkc_is_unicodedatas() -> None:
+    import unicodedata
+
+    from jiesu.triage.text import nfkc
+
+    for text in ["ＡＢＣ１２３，。！", "ﾊﾝｶｸ", "e\u0301", "①②", "", "路灯坏了" * 50]:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text)
+        assert nfkc(text) is nfkc(text)  # asked again, the same string: not folded twice
