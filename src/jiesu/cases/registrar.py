@@ -397,17 +397,22 @@ def _stored_keys(
     session: Session, group: list[Request]
 ) -> dict[tuple[str, str], idempotency.IdempotencyKey]:
     """The group's Idempotency-Keys already stored, by (scope, key): one query for all, on
-    the (scope, key) unique index (a key alone is its second column: a whole-table scan)."""
+    the (scope, key) unique index (a key alone is its second column: a whole-table scan). Asked
+    as plain columns (a retry is rare; the ORM's per-query work is not), and only the keys found
+    are loaded as objects."""
     wanted = {(r.actor.username, r.key) for r in group if r.key}
     if not wanted:
         return {}
     key = idempotency.IdempotencyKey
-    rows = session.scalars(
-        select(key).where(
+    rows = session.connection().execute(
+        select(key.id, key.scope, key.key).where(
             key.scope.in_({scope for scope, _ in wanted}), key.key.in_({k for _, k in wanted})
         )
     )
-    return {(row.scope, row.key): row for row in rows if (row.scope, row.key) in wanted}
+    ids = [row.id for row in rows if (row.scope, row.key) in wanted]
+    if not ids:
+        return {}
+    return {(k.scope, k.key): k for k in session.scalars(select(key).where(key.id.in_(ids)))}
 
 
 def _replay(
