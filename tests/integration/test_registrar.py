@@ -380,3 +380,59 @@ def test_a_fault_of_the_registrar_itself_answers_and_it_goes_on(
             reg.submit(Request(AGENT, body())).result(timeout=60)
     # The thread is still there for the next one.
     assert reg.submit(Request(AGENT, body(text="下一件"))).result(timeout=60).case.id > 0
+
+
+def test_a_groups_rows_are_stored_as_sqlalchemys_insert_stores_them(
+    db: Database, clock: FixedClock
+) -> None:
+    # On PostgreSQL the registrar writes a table's rows as one JSON parameter; the stored rows
+    # must be what SQLAlchemy's INSERT stores: defaults filled (scalar and callable), datetimes
+    # in UTC, JSON None as SQL NULL, awkward text exact. (SQLite takes SQLAlchemy's path.)
+    now = clock.now()
+    text = 'a "quoted" \\ text, é, 😀, \u2028, {"json": [1]}'
+    case = {
+        "status": "registered",
+        "text": text,
+        "request_type": "complaint",
+        "street": STREET,
+        "district": "110101",
+        "lat": 39.913456789012345,
+        "lon": None,
+        "created_at": now,
+        "updated_at": now,
+        "triage": None,
+    }
+    proposal = {"x": [1, 2.5, None, True], "y": "é\\n", "z": {"deep": 0.1}}
+    sms = {
+        "channel": "sms",
+        "recipient": "13812345678",
+        "template": "registered",
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    with db.uow() as uow:
+        s = uow.session
+        bulk = [{**case, "id": 101}, {**case, "id": 102, "triage": proposal}]
+        registrar._insert_rows(s, registrar._table(Case), bulk)
+        s.execute(sa.insert(Case), [{**case, "id": 201}, {**case, "id": 202, "triage": proposal}])
+        registrar._insert_rows(s, registrar._table(Notification), [{**sms, "case_id": 101}])
+        s.execute(sa.insert(Notification), [{**sms, "case_id": 201}])
+        uow.commit()
+    sa.event.remove(db.engine, "before_cursor_execute", seen)
+    through_json = [x for x in statements if "json_populate_recordset" in x]
+    assert len(through_json) == (2 if db.engine.dialect.name == "postgresql" else 0)
+    with db.engine.connect() as conn:
+        cases = {r.id: r._asdict() for r in conn.execute(sa.select(Case.__table__))}
+        notes = {r.case_id: r._asdict() for r in conn.execute(sa.select(Notification.__table__))}
+    for ours, theirs in ((101, 201), (102, 202)):
+        assert {**cases[ours], "id": 0} == {**cases[theirs], "id": 0}
+    assert cases[101]["triage"] is None and cases[102]["triage"] == proposal
+    assert cases[101]["text"] == text and cases[101]["version"] == 1
+    assert {**notes[101], "id": 0, "case_id": 0} == {**notes[201], "id": 0, "case_id": 0}
+    assert notes[101]["payload"] == {} and notes[101]["status"] == "pending"

@@ -355,15 +355,19 @@ def _constant(value: Any) -> _Processor:
 def _bulk_insert(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bulk | None:
     """INSERT … SELECT FROM json_populate_recordset(NULL::table, %s): the rows as one JSON
     array, each member read as a row of the table (JSON null is SQL NULL, a JSON column takes
-    the member's value as it is). Columns left out that have a Python-side default get it; None
-    if one's default is an SQL expression. A JSON column's value goes into the array as it is;
-    other columns' bind processing (UTC datetimes) is applied first."""
+    the member's value as it is). Columns left out that have a Python-side default get it.
+    A JSON column's value goes into the array as it is; other columns' bind processing (UTC
+    datetimes) is applied first. None where SQLAlchemy's own INSERT would differ: a column left
+    out whose default is an SQL expression, or a JSON column that stores None as JSON null."""
     key = (table.name, names)
-    if key in _BULK:
-        return _BULK[key]
+    if key not in _BULK:
+        _BULK[key] = _make_bulk(table, names, dialect)
+    return _BULK[key]
+
+
+def _make_bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bulk | None:
     columns = [table.c[name] for name in names]
     defaults: list[tuple[str, _Processor]] = []
-    made: _Bulk | None = None
     for column in table.c:
         default = column.default
         if column.name in names or default is None:
@@ -373,24 +377,24 @@ def _bulk_insert(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bul
         elif isinstance(default, CallableColumnDefault):
             defaults.append((column.name, default.arg))
         else:
-            break
+            return None
         columns.append(column)
-    else:
-        processors: list[tuple[str, _Processor]] = []
-        for column in columns:
-            if isinstance(column.type.dialect_impl(dialect), sa_types.JSON):
-                continue
-            process = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                processors.append((column.name, process))
-        listed = ", ".join(c.name for c in columns)
-        sql = (
-            f"INSERT INTO {table.name} ({listed}) SELECT {listed} "
-            f"FROM json_populate_recordset(NULL::{table.name}, CAST(%s AS json))"
-        )
-        made = _Bulk(sql, defaults, processors)
-    _BULK[key] = made
-    return made
+    processors: list[tuple[str, _Processor]] = []
+    for column in columns:
+        impl = column.type.dialect_impl(dialect)
+        if isinstance(impl, sa_types.JSON):
+            if not impl.none_as_null:
+                return None
+            continue
+        process = impl.bind_processor(dialect)
+        if process is not None:
+            processors.append((column.name, process))
+    listed = ", ".join(c.name for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({listed}) SELECT {listed} "
+        f"FROM json_populate_recordset(NULL::{table.name}, CAST(%s AS json))"
+    )
+    return _Bulk(sql, defaults, processors)
 
 
 def _stored_keys(
