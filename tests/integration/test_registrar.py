@@ -4,6 +4,7 @@ cases of one group offered to each other as duplicates."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import Future
@@ -436,3 +437,48 @@ def test_a_groups_rows_are_stored_as_sqlalchemys_insert_stores_them(
     assert cases[101]["text"] == text and cases[101]["version"] == 1
     assert {**notes[101], "id": 0, "case_id": 0} == {**notes[201], "id": 0, "case_id": 0}
     assert notes[101]["payload"] == {} and notes[101]["status"] == "pending"
+
+
+def test_callers_on_an_event_loop_are_answered_and_a_cancelled_one_is_not_stored(
+    db: Database, clock: FixedClock
+) -> None:
+    # `register` (the API's path) waits on its own loop's future, woken once per group.
+    reg = Registrar(db.factory, clock, max_group=8)
+    release = threading.Event()
+    original = registrar.register_group
+    wakes: list[int] = []
+    original_wake = registrar._wake
+
+    def slow(*args: Any) -> Any:
+        release.wait(30)
+        return original(*args)
+
+    def counted(group: list[Any]) -> None:
+        wakes.append(len(group))
+        original_wake(group)
+
+    async def scenario() -> tuple[list[Any], list[int]]:
+        first = asyncio.ensure_future(reg.register(Request(AGENT, body())))
+        await asyncio.sleep(0.2)  # taken at once, held in `slow`
+        others = [
+            asyncio.ensure_future(reg.register(Request(AGENT, body(text=f"路灯坏了{i}"))))
+            for i in range(3)
+        ]
+        bad = asyncio.ensure_future(reg.register(Request(AGENT, body(street="999999999"))))
+        gone = asyncio.ensure_future(reg.register(Request(AGENT, body(text="走了"))))
+        await asyncio.sleep(0.1)
+        gone.cancel()  # its client hung up while it waited
+        release.set()
+        done = await asyncio.gather(first, *others, bad, gone, return_exceptions=True)
+        return done, list(wakes)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(registrar, "register_group", slow)
+        mp.setattr(registrar, "_wake", counted)
+        done, woken = asyncio.run(scenario())
+    answers = [d for d in done if isinstance(d, Registered)]
+    assert len(answers) == 4 and isinstance(done[4], InvalidInput)
+    assert isinstance(done[5], asyncio.CancelledError)
+    assert set(_stored(db)) == {a.case.id for a in answers}
+    # The held first alone, then the four that waited together: one wake-up each.
+    assert woken == [1, 4]

@@ -33,6 +33,7 @@ Registrations of other channels (pages, Open311) take the one-at-a-time path
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import queue
@@ -103,6 +104,10 @@ class Request:
 class _Job:
     request: Request
     future: Future[Registered]
+    # An event loop's caller (`register`) waits on an asyncio future of its loop, settled from
+    # `future` once the group is done: one wake-up of the loop per group, not one per job.
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[Registered] | None = None
 
 
 class Registrar:
@@ -120,16 +125,28 @@ class Registrar:
 
     async def register(self, request: Request) -> Registered:
         """Register one case; answers once it has committed (or raises what it would alone)."""
-        return await asyncio.wrap_future(self.submit(request))
+        loop = asyncio.get_running_loop()
+        job = _Job(request, Future(), loop, loop.create_future())
+        self._put(job)
+        assert job.waiter is not None
+        try:
+            return await job.waiter
+        except asyncio.CancelledError:
+            # The caller has gone: the registrar drops the job unless it has started on it.
+            job.future.cancel()
+            raise
 
     def submit(self, request: Request) -> Future[Registered]:
         job = _Job(request, Future())
+        self._put(job)
+        return job.future
+
+    def _put(self, job: _Job) -> None:
         with self._lock:
             self._jobs.put(job)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="registrar", daemon=True)
                 self._thread.start()
-        return job.future
 
     def _run(self) -> None:
         while True:
@@ -165,6 +182,7 @@ class Registrar:
                 for job in group:
                     if not job.future.done():
                         job.future.set_exception(exc)
+            _wake(group)
 
     def _process(self, group: list[_Job]) -> None:
         if not group:
@@ -186,6 +204,32 @@ class Registrar:
                 job.future.set_exception(outcome)
             else:
                 job.future.set_result(outcome)
+
+
+def _wake(group: list[_Job]) -> None:
+    """Hand each event loop its callers' answers, in one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in group:
+        if job.loop is not None:
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, jobs in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: no one is waiting any more
+            loop.call_soon_threadsafe(_settle, jobs)
+
+
+def _settle(jobs: list[_Job]) -> None:
+    for job in jobs:
+        waiter = job.waiter
+        if waiter is None or waiter.done():  # cancelled meanwhile
+            continue
+        if not job.future.done():  # never so: every job of a group is answered before _wake
+            waiter.set_exception(RuntimeError("the registrar gave no answer"))
+            continue
+        exc = job.future.exception()
+        if exc is not None:
+            waiter.set_exception(exc)
+        else:
+            waiter.set_result(job.future.result())
 
 
 def _database_gone(exc: BaseException) -> bool:
