@@ -34,9 +34,8 @@ async def register(
     body: RegisterIn,
     request: Request,
     actor: CurrentActor,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> CaseOut:
+) -> Response:
     # The process's registrar stores it with whatever else arrived meanwhile, in one
     # transaction, and answers once that has committed (cases/registrar.py). The triage
     # proposal is stored next to what the agent chose, so its accuracy in real use can be
@@ -44,11 +43,18 @@ async def register(
     key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
     registrar: Registrar = request.app.state.registrar
     answer = await registrar.register(RegistrarRequest(actor, body, key))
+    headers = {}
     if key is not None:
         # A retry with the same key and body answers with the first result (DESIGN §9).
-        response.status_code = answer.status
-        response.headers["Idempotent-Replayed"] = "true" if answer.replayed else "false"
-    return answer.case
+        headers["Idempotent-Replayed"] = "true" if answer.replayed else "false"
+    # The CaseOut was validated when it was made: serialised here once, as FastAPI would
+    # (response_model documents it), without FastAPI validating it a second time.
+    return Response(
+        answer.case.model_dump_json(by_alias=True),
+        status_code=answer.status if key is not None else status.HTTP_201_CREATED,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 @router.get("", response_model=CasePage)
