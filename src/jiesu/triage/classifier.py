@@ -296,7 +296,7 @@ class TextModel:
         """Make the one-text rows of `texts` together, for the proposals about to ask for them
         one by one (the registrar's group): the same rows, numpy's fixed cost paid once."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._recent))
-        if not todo:
+        if len(todo) < 2:  # one text alone: its own path costs less (bench/serve/bench_prime.py)
             return
         if len(todo) > RECENT_ROWS:
             todo = todo[:RECENT_ROWS]
