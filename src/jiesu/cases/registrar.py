@@ -126,11 +126,11 @@ class Registrar:
     async def register(self, request: Request) -> Registered:
         """Register one case; answers once it has committed (or raises what it would alone)."""
         loop = asyncio.get_running_loop()
-        job = _Job(request, Future(), loop, loop.create_future())
+        waiter: asyncio.Future[Registered] = loop.create_future()
+        job = _Job(request, Future(), loop, waiter)
         self._put(job)
-        assert job.waiter is not None
         try:
-            return await job.waiter
+            return await waiter
         except asyncio.CancelledError:
             # The caller has gone: the registrar drops the job unless it has started on it.
             job.future.cancel()
