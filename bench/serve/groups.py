@@ -1,15 +1,17 @@
 """How big the registrar's groups are under HTTP load, and where the workers' CPU goes.
 
     .venv/bin/python bench/serve/groups.py [--connections 16] [--workers 2] [--seconds 20]
-        [--spy FILE]
+        [--spy FILE] [--statements]
 
 Starts `jiesu serve` on a fresh PostgreSQL database with bench_load.py's live model, runs wrk
 with bench_load.py's registrations (no lifecycle loop) for a warm-up of 8 s and then
 `--seconds`, and prints registrations/s, latency, and registrations per committed transaction
 (PostgreSQL's xact_commit: an upper bound on the group count, so a lower bound on the group
-size). With `--spy FILE`, py-spy (`pip install py-spy`, not a project dependency) samples the
-server's processes while only holding the GIL (`record --gil --subprocesses --format raw`)
-for the counted run and writes the stacks to FILE. Short runs on a shared machine differ by
+size). With `--statements`, PostgreSQL's statements of the counted run by execution time
+(pg_stat_statements, which must be in shared_preload_libraries). With `--spy FILE`, py-spy
+(`pip install py-spy`, not a project dependency) samples the server's processes while only
+holding the GIL (`record --gil --subprocesses --format raw`) for the counted run and writes the
+stacks to FILE. Short runs on a shared machine differ by
 ±15 % between identical code: use them for direction, bench_load.py's 300 s for figures.
 """
 
@@ -49,10 +51,36 @@ def commits(engine: sa.Engine, database: str) -> int:
     return int(n or 0)
 
 
+def reset_statements(engine: sa.Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.exec_driver_sql("SELECT pg_stat_statements_reset()")
+            conn.commit()
+    except sa.exc.DBAPIError as exc:
+        raise SystemExit(
+            "--statements needs shared_preload_libraries = 'pg_stat_statements' "
+            f"(ALTER SYSTEM SET …, then restart PostgreSQL): {exc.orig}"
+        ) from exc
+
+
+def statements(engine: sa.Engine, database: str) -> str:
+    """The counted run's statements, most execution time first: calls, ms per call, rows."""
+    query = sa.text(
+        "SELECT calls, total_exec_time / calls, rows, regexp_replace(query, '\\s+', ' ', 'g') "
+        "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = :d) "
+        "ORDER BY total_exec_time DESC LIMIT 12"
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query, {"d": database}).all()
+    return "\n".join(f"{c:>7} calls {ms:7.3f} ms {r:>7} rows  {q[:110]}" for c, ms, r, q in rows)
+
+
 # Frames whose inclusive share of the GIL-holding samples is printed with --spy.
 PARTS = [
-    "register_group", "proposal_record", "_categories", "candidates", "find_duplicates",
-    "find_place", "_insert_cases", "run_asgi",
+    "register_group", "proposal_record", "prime", "_categories", "explain", "candidates",
+    "catch_up", "find_duplicates", "find_place", "request_type", "nfkc", "_stored_keys",
+    "_insert_cases", "_insert_rows", "_link_siblings", "run_asgi",
 ]  # fmt: skip
 
 
@@ -88,6 +116,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--spy", type=Path)
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print PostgreSQL's statements by execution time (pg_stat_statements must be in "
+        "shared_preload_libraries)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does)")
@@ -96,6 +130,8 @@ def main() -> None:
     migrate_and_seed(PG, users_at=SystemClock().now())
     database = sa.engine.make_url(PG).database or ""
     engine = sa.create_engine(PG)
+    if args.statements:
+        reset_statements(engine)  # fails at once if PostgreSQL does not keep statistics
     server = Server(PG, workers=args.workers)
     server.start()
     assert server.proc is not None
@@ -120,6 +156,8 @@ def main() -> None:
                      "--duration", str(args.seconds), "-o", str(args.spy)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
+            if args.statements:
+                reset_statements(engine)
             before = commits(engine, database)
             summary = wrk(server.base, args.seconds, args.connections, "run", env)
             after = commits(engine, database)
@@ -127,7 +165,6 @@ def main() -> None:
                 spy.wait()
     finally:
         server.kill()
-        engine.dispose()
     done = summary["requests"]
     lat = summary["latency_us"]
     print(
@@ -137,6 +174,9 @@ def main() -> None:
     )
     if args.spy:
         print(summarise(args.spy))
+    if args.statements:
+        print(statements(engine, database))
+    engine.dispose()
 
 
 if __name__ == "__main__":

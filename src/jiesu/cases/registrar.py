@@ -43,6 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Table, insert, inspect, select, text, update
@@ -62,9 +63,8 @@ from jiesu.errors import DomainError
 from jiesu.intake import idempotency
 from jiesu.notify.models import Notification
 from jiesu.notify.outbox import service as outbox
-from jiesu.triage import service as triage_service
 from jiesu.triage.duplicates import DEFAULT_THRESHOLD, DupCandidate, cached_profile, find_duplicates
-from jiesu.triage.service import proposal_record
+from jiesu.triage.service import prime, proposal_record
 from jiesu.triage.window import RECENT, belongs, place_of
 from jiesu.uow import UnitOfWork
 
@@ -250,7 +250,7 @@ def register_group(
     stored = _stored_keys(session, group)
     # Every place's duplicate window brought up to date in one query for the whole group.
     RECENT.catch_up(session)
-    triage_service.prime([r.cmd.text for r in group])
+    prime([r.cmd.text for r in group])
     first_with: dict[tuple[str, str], int] = {}  # a key's first registration in this group
     repeats: list[tuple[int, int]] = []  # (a later one with the key, the first one)
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -389,13 +389,11 @@ class _Bulk:
     processors: list[tuple[str, _Processor]]  # columns whose values SQLAlchemy processes
 
 
-_BULK: dict[tuple[str, tuple[str, ...]], _Bulk | None] = {}
-
-
 def _constant(value: Any) -> _Processor:
     return lambda _ctx: value
 
 
+@lru_cache(maxsize=64)
 def _bulk_insert(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bulk | None:
     """INSERT … SELECT FROM json_populate_recordset(NULL::table, %s): the rows as one JSON
     array, each member read as a row of the table (JSON null is SQL NULL, a JSON column takes
@@ -403,13 +401,6 @@ def _bulk_insert(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bul
     A JSON column's value goes into the array as it is; other columns' bind processing (UTC
     datetimes) is applied first. None where SQLAlchemy's own INSERT would differ: a column left
     out whose default is an SQL expression, or a JSON column that stores None as JSON null."""
-    key = (table.name, names)
-    if key not in _BULK:
-        _BULK[key] = _make_bulk(table, names, dialect)
-    return _BULK[key]
-
-
-def _make_bulk(table: Table, names: tuple[str, ...], dialect: Dialect) -> _Bulk | None:
     columns = [table.c[name] for name in names]
     defaults: list[tuple[str, _Processor]] = []
     for column in table.c:

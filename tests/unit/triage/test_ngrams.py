@@ -137,9 +137,9 @@ def test_stacked_models_fold_into_one_linear_model() -> None:
     assert binary.predict_proba(x[two]).shape == (int(two.sum()), 2)
 
 
-def test_row_is_the_transformed_row_bit_for_bit() -> None:
-    # Blocks side by side with their weights (0.3 rounds in float32): one text's (columns,
-    # values) is its row of the batch transform, exactly.
+def _three_blocks(*extra: str) -> Blocks:
+    """Char, head and word blocks side by side with their weights (0.3 rounds in float32),
+    fitted on DOCS and `extra`."""
     words = LexiconWords({"噪音", "扰民", "油烟", "公交", "太少"})
     blocks = Blocks(
         [
@@ -148,7 +148,14 @@ def test_row_is_the_transformed_row_bit_for_bit() -> None:
             ("word", NgramTfidf(words, min_df=1, bits=10), 0.3),
         ]
     )
-    blocks.fit_transform([*DOCS, "噪音扰民噪音扰民", "𠀀噪音😀"])
+    blocks.fit_transform([*DOCS, *extra])
+    return blocks
+
+
+def test_row_is_the_transformed_row_bit_for_bit() -> None:
+    # Blocks side by side with their weights (0.3 rounds in float32): one text's (columns,
+    # values) is its row of the batch transform, exactly.
+    blocks = _three_blocks("噪音扰民噪音扰民", "𠀀噪音😀")
     texts = ["噪音扰民噪音", "", "，。", "abc", "公交太少" * 400, "𠀀𠀀噪音😀扰民", "无关的字"]
     x = blocks.transform(texts)
     widths = sum(block.n_features for _, block, _ in blocks.blocks)
@@ -163,15 +170,7 @@ def test_row_is_the_transformed_row_bit_for_bit() -> None:
 
 
 def test_rows_of_a_batch_are_each_texts_row() -> None:
-    words = LexiconWords({"噪音", "扰民", "油烟", "公交", "太少"})
-    blocks = Blocks(
-        [
-            ("char", NgramTfidf(CharGrams(1, 4), min_df=1, bits=12), 1.0),
-            ("head", NgramTfidf(CharGrams(1, 3, limit=3), min_df=1, bits=10), 0.5),
-            ("word", NgramTfidf(words, min_df=1, bits=10), 0.3),
-        ]
-    )
-    blocks.fit_transform([*DOCS, "噪音扰民噪音扰民", "𠀀噪音😀扰民"])
+    blocks = _three_blocks("噪音扰民噪音扰民", "𠀀噪音😀扰民")
     texts = ["噪音扰民噪音", "", "，。", "abc", "公交太少" * 400, "𠀀𠀀噪音😀扰民", "", "无关的字"]
     batch = Batch(texts)
     together = blocks.rows(batch)
