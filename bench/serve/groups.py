@@ -5,14 +5,16 @@
 
 Starts `jiesu serve` on a fresh PostgreSQL database with bench_load.py's live model, runs wrk
 with bench_load.py's registrations (no lifecycle loop) for a warm-up of 8 s and then
-`--seconds`, and prints registrations/s, latency, and registrations per committed transaction
+`--seconds`, and prints registrations/s, latency, registrations per committed transaction
 (PostgreSQL's xact_commit: an upper bound on the group count, so a lower bound on the group
-size). With `--statements`, PostgreSQL's statements of the counted run by execution time
+size) and the CPU per registration of the server's processes and of PostgreSQL's backends
+(bench_load.py's meter; on this shared machine it moves with the machine's speed too). With
+`--statements`, PostgreSQL's statements of the counted run by execution time
 (pg_stat_statements, which must be in shared_preload_libraries). With `--spy FILE`, py-spy
 (`pip install py-spy`, not a project dependency) samples the server's processes while only
 holding the GIL (`record --gil --subprocesses --format raw`) for the counted run and writes the
-stacks to FILE. Short runs on a shared machine differ by
-±15 % between identical code: use them for direction, bench_load.py's 300 s for figures.
+stacks to FILE. Short runs on a shared machine differ by ±15 % between identical code: compare
+settings in alternating runs, and use bench_load.py's 300 s for figures.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_load import BODIES, registration, train_model, wrk  # noqa: E402
+from cpu import CpuMeter  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
 
@@ -159,7 +162,10 @@ def main() -> None:
             if args.statements:
                 reset_statements(engine)
             before = commits(engine, database)
+            meter = CpuMeter(PG, server.proc.pid)
+            meter.start()
             summary = wrk(server.base, args.seconds, args.connections, "run", env)
+            server_cpu, pg_cpu, machine_cpu = meter.stop()
             after = commits(engine, database)
             if spy is not None:
                 spy.wait()
@@ -171,6 +177,12 @@ def main() -> None:
         f"workers {args.workers}, connections {args.connections}: {done / args.seconds:.1f} "
         f"registrations/s, p50 {lat['p50'] / 1000:.0f} ms, p99 {lat['p99'] / 1000:.0f} ms, "
         f"codes {summary['codes']}, {done / max(1, after - before):.2f} registrations per commit"
+    )
+    # CPU per registration moves less between runs than registrations/s on a shared machine.
+    per = 1000 / max(1, done)
+    print(
+        f"CPU per registration: server {server_cpu * per:.2f} ms, PostgreSQL {pg_cpu * per:.2f} "
+        f"ms; cores busy, whole machine: {machine_cpu / args.seconds:.2f}"
     )
     if args.spy:
         print(summarise(args.spy))

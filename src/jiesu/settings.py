@@ -26,8 +26,11 @@ class Settings(BaseSettings):
     # At most this many API registrations that arrive together are stored in one transaction
     # (cases/registrar.py); 1 stores each on its own.
     register_group_max: int = 32
-    # Under load, how long the registrar waits for more registrations to join a group.
-    register_linger_ms: float = 5.0
+    # Under load, how long the registrar waits for more registrations to join a group: long
+    # enough for those already on their way (the answers of the group before bring the next
+    # requests back within about a millisecond), no longer (bench/serve/RESULTS.md: 1 ms gave
+    # ~15 % more registrations/s than 5 on the load bench's short runs).
+    register_linger_ms: float = 1.0
     # `jiesu jobs retention`: citizens' names and phones of cases finished longer ago are
     # anonymised (3 years by default; the centre's records policy decides).
     retention_days: int = 1095

@@ -6,7 +6,7 @@ one INSERT each for the case, its event and the SMS, COMMIT, the ORM's work arou
 group of N shares them. A group is never held back to fill: the registrar takes what has arrived
 while it was busy with the previous group, so a lone registration goes at once and a busy
 server forms groups by itself; under load (the last group had more than one) it also waits a
-few milliseconds (JIESU_REGISTER_LINGER_MS) for more, as a bigger group costs less each.
+moment (JIESU_REGISTER_LINGER_MS, 1 ms) for more, as a bigger group costs less each.
 
 What stays true:
 - a registration is answered 201 only after the transaction holding its case, its first event
