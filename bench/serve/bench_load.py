@@ -3,7 +3,7 @@ acknowledge, contact and reply run alongside, against `jiesu serve --workers N` 
 Loopback only, bounded in time.
 
     .venv/bin/python bench/serve/bench_load.py [--seconds 300] [--warmup 15] [--workers 2]
-        [--connections 16] [--model DIR] [--pg URL]
+        [--connections 16] [--model DIR] [--pg URL] [--spy FILE]
         (default URL: $JIESU_BENCH_POSTGRES_URL or jiesu_bench_load)
 
 Registrations come from wrk (Debian's package `wrk`; `make bench` installs it), a second
@@ -16,7 +16,8 @@ The first --warmup seconds of load are not counted (each worker loads the model,
 gazetteer, compiles its statements and fills its pool on its first requests). CPU is read from
 /proc for the server processes, the database's PostgreSQL backends, the load generators (wrk
 and this process) and the whole machine.
-Writes the measured part of bench/serve/RESULTS.md and keeps its "What limits it" section.
+Writes the measured part of bench/serve/RESULTS.md and keeps its "What limits it" section;
+with `--spy FILE` (spy.py) it prints the figures and the shares of the workers' samples instead.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 from cpu import CpuMeter  # noqa: E402
 from machine import describe  # type: ignore[import-not-found]  # noqa: E402
+from spy import record, summarise  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
 
@@ -213,6 +215,7 @@ def drive(server: Server, args: argparse.Namespace, meter: CpuMeter) -> Measured
         side.start()
         wrk(server.base, args.warmup, args.connections, "warm", env)
         stats.counting = True
+        spy = record(meter.server_pgid, args.seconds, args.spy) if args.spy else None
         meter.start()
         me = os.times()
         started = time.monotonic()
@@ -221,6 +224,8 @@ def drive(server: Server, args: argparse.Namespace, meter: CpuMeter) -> Measured
         stats.counting = False
         server_cpu, pg_cpu, machine_cpu = meter.stop()
         after = os.times()
+        if spy is not None:
+            spy.wait()
     stop.set()
     side.join(timeout=60)
     # This process's loops and the wrk run (a child, waited for) together.
@@ -259,6 +264,12 @@ def main() -> None:
             "postgresql+psycopg://postgres@127.0.0.1:5432/jiesu_bench_load",
         ),
     )
+    parser.add_argument(
+        "--spy",
+        type=Path,
+        help="py-spy the workers during the counted run (spy.py): its stacks to this file, "
+        "the parts' shares printed; RESULTS.md is then left as it is (py-spy slows the server)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does)")
@@ -276,6 +287,10 @@ def main() -> None:
     finally:
         server.kill()
     lines = report(args, m, load_before)
+    if args.spy:
+        print("\n".join(lines))
+        print(summarise(args.spy))
+        return
     out = Path(__file__).with_name("RESULTS.md")
     kept = ""
     if out.exists() and KEEP in out.read_text(encoding="utf-8"):
@@ -308,8 +323,8 @@ def report(args: argparse.Namespace, m: Measured, load_before: float) -> list[st
         "live model (category, urgency, place, routing rule, duplicates among the 300 most "
         "recent cases of the place its text names — most of these messages name no "
         "Beijing place: the city-wide window), stored with its proposal, its first "
-        "hash-chained event and "
-        "the citizen's SMS in one transaction, and answered 201 after the commit. Alongside, "
+        "hash-chained event and the citizen's SMS in one transaction, and answered 201 after "
+        "the commit. Alongside, "
         "one loop registers on five streets and two loops take one in five of those cases "
         "through dispatch → acknowledge → contact → reply. The load generators (wrk and this "
         "Python process) run on the same machine. The first "

@@ -11,10 +11,9 @@ size) and the CPU per registration of the server's processes and of PostgreSQL's
 (bench_load.py's meter; on this shared machine it moves with the machine's speed too). With
 `--statements`, PostgreSQL's statements of the counted run by execution time
 (pg_stat_statements, which must be in shared_preload_libraries). With `--spy FILE`, py-spy
-(`pip install py-spy`, not a project dependency) samples the server's processes while only
-holding the GIL (`record --gil --subprocesses --format raw`) for the counted run and writes the
-stacks to FILE. Short runs on a shared machine differ by ±15 % between identical code: compare
-settings in alternating runs, and use bench_load.py's 300 s for figures.
+samples the server's processes for the counted run (spy.py), writes the stacks to FILE and
+prints each part's share. Short runs on a shared machine differ by ±15 % between identical
+code: compare settings in alternating runs, and use bench_load.py's 300 s for figures.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_load import BODIES, registration, train_model, wrk  # noqa: E402
 from cpu import CpuMeter  # noqa: E402
+from spy import record, summarise  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
 
@@ -79,40 +78,6 @@ def statements(engine: sa.Engine, database: str) -> str:
     return "\n".join(f"{c:>7} calls {ms:7.3f} ms {r:>7} rows  {q[:110]}" for c, ms, r, q in rows)
 
 
-# Frames whose inclusive share of the GIL-holding samples is printed with --spy.
-PARTS = [
-    "register_group", "proposal_record", "prime", "_categories", "explain", "candidates",
-    "catch_up", "find_duplicates", "find_place", "request_type", "nfkc", "_stored_keys",
-    "_insert_cases", "_insert_rows", "_link_siblings", "run_asgi",
-]  # fmt: skip
-
-
-def summarise(raw: Path) -> str:
-    """py-spy's raw stacks ("frame;frame;… count" a line): each process's share of the samples
-    and each part's inclusive share."""
-    total = 0
-    by_process: dict[str, int] = {}
-    parts = dict.fromkeys(PARTS, 0)
-    for line in raw.read_text(encoding="utf-8").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = stack.split(";")
-        # With --subprocesses a worker's stack starts with the supervisor's frame, then its own.
-        process = [f for f in frames if f.startswith("process ")][-1].split(":")[0]
-        by_process[process] = by_process.get(process, 0) + n
-        names = {f.split(" (")[0].rsplit(".", 1)[-1].strip() for f in frames}
-        for part in PARTS:
-            if part in names:
-                parts[part] += n
-    total = total or 1
-    lines = [f"{p}: {n / total * 100:.1f} % of samples" for p, n in sorted(by_process.items())]
-    lines += [f"  {part}: {n / total * 100:.1f} %" for part, n in parts.items()]
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=16)
@@ -150,15 +115,7 @@ def main() -> None:
             # without them PostgreSQL plans the new tables as nearly empty.
             with engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")
-            spy = None
-            if args.spy:
-                py_spy = Path(sys.executable).with_name("py-spy")
-                spy = subprocess.Popen(
-                    [str(py_spy), "record", "--pid", str(server.proc.pid), "--subprocesses",
-                     "--gil", "--nonblocking", "--threads", "--format", "raw",
-                     "--duration", str(args.seconds), "-o", str(args.spy)],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
+            spy = record(server.proc.pid, args.seconds, args.spy) if args.spy else None
             if args.statements:
                 reset_statements(engine)
             before = commits(engine, database)
@@ -178,7 +135,6 @@ def main() -> None:
         f"registrations/s, p50 {lat['p50'] / 1000:.0f} ms, p99 {lat['p99'] / 1000:.0f} ms, "
         f"codes {summary['codes']}, {done / max(1, after - before):.2f} registrations per commit"
     )
-    # CPU per registration moves less between runs than registrations/s on a shared machine.
     per = 1000 / max(1, done)
     print(
         f"CPU per registration: server {server_cpu * per:.2f} ms, PostgreSQL {pg_cpu * per:.2f} "

@@ -51,7 +51,7 @@ async def register(
     # (response_model documents it), without FastAPI validating it a second time.
     return Response(
         answer.case.model_dump_json(by_alias=True),
-        status_code=answer.status if key is not None else status.HTTP_201_CREATED,
+        status_code=answer.status,  # 201, or a replay's first status (with a key only)
         headers=headers,
         media_type="application/json",
     )
