@@ -3,7 +3,7 @@ acknowledge, contact and reply run alongside, against `jiesu serve --workers N` 
 Loopback only, bounded in time.
 
     .venv/bin/python bench/serve/bench_load.py [--seconds 300] [--warmup 15] [--workers 2]
-        [--connections 16] [--model DIR] [--pg URL] [--spy FILE]
+        [--connections 24] [--model DIR] [--pg URL] [--spy FILE]
         (default URL: $JIESU_BENCH_POSTGRES_URL or jiesu_bench_load)
 
 Registrations come from wrk (Debian's package `wrk`; `make bench` installs it), a second
@@ -255,7 +255,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=24)
     parser.add_argument("--model", type=Path, default=ROOT / "var" / "bench" / f"model-{FORMAT}")
     parser.add_argument(
         "--pg",
