@@ -25,6 +25,7 @@ from jiesu.clock import FixedClock
 from jiesu.errors import InvalidInput
 from jiesu.intake.idempotency import IdempotencyKey, KeyReused
 from jiesu.notify.models import Notification
+from jiesu.triage import service as triage_service
 from tests.conftest import Database
 from tests.helpers import AGENT, OTHER_STREET, STREET
 
@@ -290,6 +291,37 @@ def test_a_group_reads_once_for_its_windows_and_keys(db: Database, clock: FixedC
     key_reads = [s for s in statements if s.startswith("SELECT") and "FROM idempotency_key" in s]
     # By scope and key: the unique index's leading column (a key alone scans the table).
     assert len(key_reads) == 1 and "idempotency_key.scope IN" in key_reads[0], key_reads
+
+
+def test_a_group_looks_up_the_live_engine_once(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The live model's file and the taxonomy are looked at once for the group, and every
+    # proposal of the group is made by that engine.
+    looked: list[object] = []
+    real = triage_service.LIVE.triage
+
+    def counted(session: Any) -> Any:
+        engine = real(session)
+        looked.append(engine)
+        return engine
+
+    monkeypatch.setattr(triage_service.LIVE, "triage", counted)
+    used: list[object] = []
+    real_propose = triage_service.propose
+
+    def propose(*args: Any, **kwargs: Any) -> Any:
+        used.append(kwargs.get("engine"))
+        return real_propose(*args, **kwargs)
+
+    monkeypatch.setattr(triage_service, "propose", propose)
+    with db.uow() as uow:
+        outcomes = register_group(
+            uow, clock, [Request(AGENT, body(text=f"{TEXT}{i}")) for i in range(4)]
+        )
+    assert all(isinstance(o, Registered) and o.case.triage for o in outcomes)
+    assert len(looked) == 1
+    assert used == looked * 4
 
 
 def test_a_key_committed_meanwhile_elsewhere_is_replayed(db: Database, clock: FixedClock) -> None:

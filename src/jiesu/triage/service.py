@@ -101,16 +101,18 @@ def propose(
     datum: str = "wgs84",
     *,
     caught_up: bool = False,
+    engine: Triage | None = None,
 ) -> Proposal:
     """`caught_up`: the caller has just run RECENT.catch_up on this session (the registrar
-    does once per group), so the place's new cases need not be asked for."""
+    does once per group), so the place's new cases need not be asked for. `engine`: the live
+    one the caller already holds (`group_engine`), else it is looked up."""
     rules = load_rules(session, now)
 
     def routing(category: str, district: str | None, street: str | None) -> Decision | None:
         return route(rules, category, district, street)
 
     place = find_place(address) if address else find_place(text)
-    engine = LIVE.triage(session)
+    engine = engine or LIVE.triage(session)
     candidates = RECENT.candidates(
         session, place.street_code, place.district_code, now, caught_up=caught_up
     )
@@ -125,11 +127,24 @@ def propose(
     )
 
 
-def prime(texts: list[str]) -> None:
+def group_engine(session: Session) -> Triage | None:
+    """The live engine for a group of proposals (the registrar's): the model's file and the
+    taxonomy looked at once for the group, not once a proposal. None if that failed; each
+    proposal then tries alone (and is stored without one if it fails too)."""
+    try:
+        return LIVE.triage(session)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        log.exception("the live triage engine could not be had for a group")
+        return None
+
+
+def prime(texts: list[str], engine: Triage | None = None) -> None:
     """Classify a group's texts together before their proposals are made one by one (the
     registrar's groups); the proposals are the same, made for less. Never blocks intake."""
     try:
-        model = LIVE.model()
+        model = engine.model if engine is not None else LIVE.model()
         if model is not None:
             model.prime(texts)
     except Exception:
