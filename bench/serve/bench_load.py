@@ -324,10 +324,9 @@ def report(args: argparse.Namespace, m: Measured, load_before: float) -> list[st
         "recent cases of the place its text names — most of these messages name no "
         "Beijing place: the city-wide window), stored with its proposal, its first "
         "hash-chained event and the citizen's SMS in one transaction, and answered 201 after "
-        "the commit. Alongside, "
-        "one loop registers on five streets and two loops take one in five of those cases "
-        "through dispatch → acknowledge → contact → reply. The load generators (wrk and this "
-        "Python process) run on the same machine. The first "
+        "the commit. Alongside, one loop registers on five streets and two loops take one in "
+        "five of those cases through dispatch → acknowledge → contact → reply. The load "
+        "generators (wrk and this Python process) run on the same machine. The first "
         f"{args.warmup:g} s of load are not counted.",
         "",
         f"Machine: {describe()}; server workers, PostgreSQL and the load generators share it "

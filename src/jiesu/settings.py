@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     register_group_max: int = 32
     # Under load, how long the registrar waits for more registrations to join a group: long
     # enough for those already on their way (the answers of the group before bring the next
-    # requests back within about a millisecond), no longer (bench/serve/RESULTS.md: 1 ms gave
-    # ~15 % more registrations/s than 5 on the load bench's short runs).
+    # requests back within about a millisecond), no longer (bench/serve/groups.py, 20 s runs
+    # alternating: 1 ms gave ~15 % more registrations/s than 5; bench/serve/RESULTS.md).
     register_linger_ms: float = 1.0
     # `jiesu jobs retention`: citizens' names and phones of cases finished longer ago are
     # anonymised (3 years by default; the centre's records policy decides).

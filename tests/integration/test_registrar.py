@@ -324,6 +324,25 @@ def test_a_group_looks_up_the_live_engine_once(
     assert used == looked * 4
 
 
+def test_a_group_whose_engine_fails_is_still_registered(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Triage never blocks intake: with no engine to be had, the group is stored without
+    # proposals (each proposal tries alone and fails too), every case answered 201.
+    def broken(session: Any) -> Any:
+        raise RuntimeError("model directory unreadable")
+
+    monkeypatch.setattr(triage_service.LIVE, "triage", broken)
+    with db.uow() as uow:
+        outcomes = register_group(
+            uow, clock, [Request(AGENT, body(text=f"{TEXT}{i}")) for i in range(3)]
+        )
+    assert all(isinstance(o, Registered) and o.status == 201 for o in outcomes)
+    with db.uow() as uow:
+        stored = uow.session.scalars(sa.select(Case.triage)).all()
+    assert stored == [None, None, None]
+
+
 def test_a_key_committed_meanwhile_elsewhere_is_replayed(db: Database, clock: FixedClock) -> None:
     # Another process commits the key between this group's look-up and its commit: the unique
     # key fails the group, each is tried alone, and that one finds the key and replays.

@@ -369,8 +369,9 @@ def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     for name, process in bulk.processors:
         for row in full:
             row[name] = process(row[name])
-    # orjson: the standard encoder took about as much of the registrar's time as running the
-    # statement did (the proposals' nested JSON, the texts; py-spy, bench/serve/groups.py).
+    # orjson, not the standard encoder: in the stacks `bench/serve/groups.py --spy FILE` wrote,
+    # encoding these rows (the proposals' nested JSON, the texts) took as long as running the
+    # statement.
     payload = orjson.dumps(full, default=_json_value, option=_ORJSON)
     session.connection().exec_driver_sql(bulk.sql, (payload.decode(),))
 

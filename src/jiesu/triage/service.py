@@ -140,13 +140,14 @@ def group_engine(session: Session) -> Triage | None:
         return None
 
 
-def prime(texts: list[str], engine: Triage | None = None) -> None:
-    """Classify a group's texts together before their proposals are made one by one (the
-    registrar's groups); the proposals are the same, made for less. Never blocks intake."""
+def prime(texts: list[str], engine: Triage | None) -> None:
+    """Classify a group's texts together with the group's engine (`group_engine`; none: nothing
+    to prime) before their proposals are made one by one; the proposals are the same, made for
+    less. Never blocks intake."""
+    if engine is None or engine.model is None:
+        return
     try:
-        model = engine.model if engine is not None else LIVE.model()
-        if model is not None:
-            model.prime(texts)
+        engine.model.prime(texts)
     except Exception:
         log.exception("priming the model failed; each proposal classifies its text alone")
 
