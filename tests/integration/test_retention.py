@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from jiesu.cases.models import Callback, Case, CaseEvent
+from jiesu.cases.personal import SHREDDED
 from jiesu.clock import FixedClock
 from jiesu.notify.models import Notification
 from jiesu.open311.models import Open311Request
 from jiesu.open311.service import submit_request
-from jiesu.cases.personal import SHREDDED
 from jiesu.ops.models import RetentionRun
 from jiesu.ops.retention import ANON_NAME, anonymise_finished
 from jiesu.web.models import CitizenRating

@@ -84,9 +84,7 @@ def _dump(db: Database) -> str:
 
 
 def _lake_text(lake: Path) -> str:
-    return "\n".join(
-        str(pq.read_table(p).to_pylist()) for p in sorted(lake.rglob("*.parquet"))
-    )
+    return "\n".join(str(pq.read_table(p).to_pylist()) for p in sorted(lake.rglob("*.parquet")))
 
 
 def test_retention_leaves_no_personal_datum_and_keeps_the_chain(
@@ -98,9 +96,7 @@ def test_retention_leaves_no_personal_datum_and_keeps_the_chain(
         refresh(uow.session, lake, TZ, clock.now())
     assert NAME in _lake_text(lake)  # the lake copied the case text
     with db.engine.connect() as conn:
-        sms = conn.scalar(
-            sa.select(Notification.payload).where(Notification.template == "replied")
-        )
+        sms = conn.scalar(sa.select(Notification.payload).where(Notification.template == "replied"))
     assert sms is not None and REPLY in str(sms)  # the SMS quotes the reply
 
     clock.advance(timedelta(days=DAYS + 5))
@@ -154,3 +150,34 @@ def test_retention_leaves_no_personal_datum_and_keeps_the_chain(
         again = anonymise_finished(uow.session, clock.now(), DAYS)
         uow.commit()
     assert again.case_ids == () and statistics(db) == stats
+
+
+def test_migration_seals_the_text_of_events_written_before_it(
+    db: Database, clock: FixedClock
+) -> None:
+    """Down to 0009 opens the text (plain, as events were written then); up to 0011 seals it
+    under a new case key and re-links the chain, which verifies, so retention can shred it."""
+    from jiesu.migrate import downgrade, upgrade
+
+    case_id = _live_case(db, clock)
+
+    def stored_notes() -> str:
+        with db.engine.connect() as conn:
+            return str(conn.execute(sa.select(CaseEvent.reason, CaseEvent.payload)).all())
+
+    assert CONTACT_NOTE not in stored_notes()
+    db.engine.dispose()
+    try:
+        downgrade(db.url, "0009")
+        assert CONTACT_NOTE in stored_notes() and EXTENSION_REASON in stored_notes()
+        with db.engine.connect() as conn:
+            assert verify(conn).ok
+    finally:
+        db.engine.dispose()
+        upgrade(db.url)
+    assert CONTACT_NOTE not in stored_notes() and EXTENSION_REASON not in stored_notes()
+    with db.engine.connect() as conn:
+        assert verify(conn).ok
+    with db.uow() as uow:
+        events = list_events(uow.session, DISPATCHER, case_id)
+    assert next(e for e in events if e.action == "contact").payload["note"] == CONTACT_NOTE

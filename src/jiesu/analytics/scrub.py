@@ -46,7 +46,9 @@ def scrub_lake(session: Session, lake: Path, tz: ZoneInfo, case_ids: Sequence[in
 def _cases(session: Session, lake: Path, tz: ZoneInfo, ids: list[int]) -> int:
     t = Case.__table__
     by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in session.execute(select(*(t.c[n] for n in SCHEMAS["cases"].names)).where(t.c.id.in_(ids))):
+    for r in session.execute(
+        select(*(t.c[n] for n in SCHEMAS["cases"].names)).where(t.c.id.in_(ids))
+    ):
         row = {n: r._mapping[n] for n in SCHEMAS["cases"].names}
         by_month[month_of(row["created_at"], tz)].append(row)
     for month, rows in by_month.items():

@@ -74,7 +74,7 @@ def open_value(key: bytes | None, case_id: int, name: str, value: Any) -> Any:
 def needs_key(reason: str, payload: Mapping[str, Any] | None) -> bool:
     if reason:
         return True
-    return bool(payload) and any(
+    return payload is not None and any(
         isinstance(payload.get(f), str) and payload.get(f) for f in SEALED_FIELDS
     )
 

@@ -123,12 +123,10 @@ def _rewrite(transform: Transform) -> None:
             if new is None:
                 continue
             prev = None
-            for row, (reason, payload) in zip(chain, new, strict=True):
-                row = {**row, "reason": reason, "payload": payload}
-                row["chain_hash"] = link(prev, row)
-                prev = row["chain_hash"]
+            for old, (reason, payload) in zip(chain, new, strict=True):
+                prev = link(prev, {**old, "reason": reason, "payload": payload})
                 updates.append(
-                    {"b_id": row["id"], "b_reason": reason, "b_payload": payload, "b_hash": prev}
+                    {"b_id": old["id"], "b_reason": reason, "b_payload": payload, "b_hash": prev}
                 )
         if updates:
             bind.execute(
