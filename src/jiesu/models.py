@@ -3,7 +3,7 @@
 from jiesu.assessment.models import AssessmentPolicy, AssessmentRow, AssessmentSnapshot
 from jiesu.audit.models import AccessLog
 from jiesu.auth.models import ApiToken, LoginAttempt, User
-from jiesu.cases.models import Assignment, Callback, Case, CaseEvent, Reminder, Task
+from jiesu.cases.models import Assignment, Callback, Case, CaseEvent, CaseKey, Reminder, Task
 from jiesu.db import Base
 from jiesu.importers.models import ExternalRef
 from jiesu.intake.idempotency import IdempotencyKey
@@ -30,6 +30,7 @@ __all__ = [
     "Callback",
     "Case",
     "CaseEvent",
+    "CaseKey",
     "Category",
     "CitizenPhoto",
     "CitizenRating",

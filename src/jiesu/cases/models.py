@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -166,3 +167,14 @@ class Reminder(Base):
     due: Mapped[datetime] = mapped_column(UTCDateTime)
     unit_code: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseKey(Base):
+    """A case's data key (crypto-shredding, cases/personal.py): the free text of its events is
+    stored encrypted under it, and retention deletes the row, so that text can never be read
+    again while the event rows, and their hash chain, stay as they were."""
+
+    __tablename__ = "case_key"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))

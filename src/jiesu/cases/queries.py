@@ -11,6 +11,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from jiesu.auth.actor import Actor
+from jiesu.cases import personal
 from jiesu.cases.models import Assignment, Case, CaseEvent, Task
 from jiesu.cases.schemas import CaseOut, CasePage, EventOut, TaskOut
 from jiesu.cases.service import visible_case
@@ -194,19 +195,23 @@ def list_events(session: Session, actor: Actor, case_id: int) -> list[EventOut]:
     visible_case(session, actor, case_id)
     rows = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-    )
-    return [
-        EventOut(
-            id=e.id,
-            at=e.at,
-            actor=e.actor,
-            role=e.role,
-            unit=e.unit_code,
-            action=e.action,
-            from_status=e.from_status,
-            to_status=e.to_status,
-            reason=e.reason,
-            payload=e.payload,
+    ).all()
+    keys = personal.keys_for(session, (case_id,))
+    out = []
+    for e in rows:
+        reason, payload = personal.open_event(keys, case_id, e.reason, e.payload)
+        out.append(
+            EventOut(
+                id=e.id,
+                at=e.at,
+                actor=e.actor,
+                role=e.role,
+                unit=e.unit_code,
+                action=e.action,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                reason=reason,
+                payload=payload,
+            )
         )
-        for e in rows
-    ]
+    return out

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jiesu.audit.append import append_event
 from jiesu.auth.actor import Actor
-from jiesu.cases import effects
+from jiesu.cases import effects, personal
 from jiesu.cases.models import Assignment, Case, Task
 from jiesu.cases.schemas import ActionIn, RegisterIn
 from jiesu.cases.workflow import (
@@ -308,8 +308,11 @@ def _event(
     *,
     first: bool = False,
 ) -> None:
-    # Linked into the case's hash chain (tamper evidence, `jiesu audit verify`).
-    row = _event_row(case, actor, action, from_status, at, reason, payload)
+    # Free text sealed under the case's key (crypto-shredding, cases/personal.py), then linked
+    # into the case's hash chain as stored (tamper evidence, `jiesu audit verify`).
+    row = personal.seal_event(
+        session, _event_row(case, actor, action, from_status, at, reason, payload)
+    )
     append_event(session, first=first, **row)
 
 

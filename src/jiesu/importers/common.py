@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from jiesu.audit.append import chain_new_cases
 from jiesu.cases.models import Assignment, CaseEvent
+from jiesu.cases.personal import seal_new_cases
 from jiesu.importers.bulk import insert_cases, insert_rows, known_ids
 from jiesu.importers.models import ExternalRef
 from jiesu.units.models import Category, Unit
@@ -290,8 +291,9 @@ class BatchWriter:
                     "imported_at": self.now,
                 }
             )
-        # Imported cases are new, so each chain starts here (tamper evidence).
-        insert_rows(session, CaseEvent, chain_new_cases(events))
+        # Imported cases are new, so each chain starts here (tamper evidence), over their free
+        # text sealed under new case keys (crypto-shredding, cases/personal.py).
+        insert_rows(session, CaseEvent, chain_new_cases(seal_new_cases(session, events)))
         insert_rows(session, Assignment, leads)
         insert_rows(session, ExternalRef, refs)
 

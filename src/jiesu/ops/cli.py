@@ -50,12 +50,18 @@ def retention_command(
         int | None, typer.Option(min=1, help="anonymise cases finished more than DAYS ago")
     ] = None,
 ) -> None:
-    """Anonymise citizens' names and phones of long-finished cases; statistics stay intact."""
-    from jiesu.ops.retention import anonymise_finished
+    """Remove citizens' personal data of long-finished cases (the database, its free-text keys
+    and the analytics lake); statistics and the audit chain stay intact."""
+    from jiesu.analytics.scrub import scrub_lake
+    from jiesu.ops.retention import anonymise_finished, compact
     from jiesu.uow import configured_uow
 
-    keep = days if days is not None else get_settings().retention_days
+    settings = get_settings()
+    keep = days if days is not None else settings.retention_days
     with configured_uow() as uow:
         result = anonymise_finished(uow.session, SystemClock().now(), keep)
         uow.commit()
-    typer.echo(result.summary())
+        files = scrub_lake(uow.session, Path(settings.lake_dir), settings.tz, result.case_ids)
+        uow.session.rollback()  # the lake's reads: nothing to keep
+        compact(uow.session.get_bind().engine)
+    typer.echo(result.summary() + (f"; {files} lake files rewritten" if files else ""))
