@@ -155,7 +155,7 @@ def test_retention_leaves_no_personal_datum_and_keeps_the_chain(
 def test_migration_seals_the_text_of_events_written_before_it(
     db: Database, clock: FixedClock
 ) -> None:
-    """Down to 0009 opens the text (plain, as events were written then); up to 0011 seals it
+    """Down to 0009 opens the text (plain, as events were written then); up to 0010 seals it
     under a new case key and re-links the chain, which verifies, so retention can shred it."""
     from jiesu.migrate import downgrade, upgrade
 

@@ -5,7 +5,7 @@ Cases: each case's row is re-exported into its block (the refresh moves cases by
 which retention leaves alone on purpose, so it would never pick them up). Events: the rows of
 those cases in the months they happened are replaced by the database's, whose free text is
 sealed under the case key that retention has just deleted; a lake exported before the text was
-sealed (migration 0011) thereby loses its plain copy too.
+sealed (migration 0010) thereby loses its plain copy too.
 """
 
 from __future__ import annotations

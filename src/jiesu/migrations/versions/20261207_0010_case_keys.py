@@ -1,6 +1,6 @@
 """case keys: the free text of case events sealed under a per-case key (crypto-shredding)
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-07
 
@@ -23,7 +23,7 @@ import jiesu.db
 from jiesu.audit.chain import link
 from jiesu.cases import personal
 
-revision: str = "0011"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
