@@ -14,7 +14,7 @@ from jiesu.ops.models import RetentionRun
 from jiesu.routing.models import RoutingRule
 from jiesu.sla.models import CalendarDay, SlaPolicy
 from jiesu.units.models import Category, Unit
-from jiesu.web.models import AdminChange, CitizenPhoto, CitizenRating, WebSession
+from jiesu.web.models import AdminChange, CitizenPhoto, CitizenRating, RateCounter, WebSession
 
 __all__ = [
     "AccessLog",
@@ -41,6 +41,7 @@ __all__ = [
     "NotificationAttempt",
     "Open311Client",
     "Open311Request",
+    "RateCounter",
     "Reminder",
     "RetentionRun",
     "RoutingRule",

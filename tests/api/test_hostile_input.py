@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.clock import FixedClock
-from tests.api.pages_helpers import form_token, login
+from tests.api.pages_helpers import form_token, login, track
 from tests.conftest import Database
 from tests.helpers import DISPATCHER, STREET, auth, do
 
@@ -225,6 +225,6 @@ def test_ids_beyond_the_integer_column_are_404_or_422(client: TestClient) -> Non
 
 def test_page_ids_beyond_the_integer_column(client: TestClient) -> None:
     huge = 2**40
-    assert client.get(f"/citizen/track?case={huge}&phone4=1234").status_code == 404
+    assert track(client, huge, "1234").status_code == 404
     login(client, f"unit-{STREET}")
     assert client.get(f"/unit/case/{huge}").status_code in (404, 422)

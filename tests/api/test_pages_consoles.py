@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from jiesu.clock import FixedClock
-from tests.api.pages_helpers import form_token, login, post, shown
+from tests.api.pages_helpers import form_token, login, post, shown, track
 from tests.conftest import Database
 from tests.helpers import STREET, register, to_replied
 
@@ -183,13 +183,13 @@ def test_citizen_submits_with_photo_tracks_and_rates(
     stored = list((tmp_path / "photos").iterdir())
     assert len(stored) == 1 and stored[0].read_bytes() == png and "x.png" not in stored[0].name
 
-    assert client.get(f"/citizen/track?case={case_id}&phone4=0000").status_code == 404
-    tracked = client.get(f"/citizen/track?case={case_id}&phone4=1234")
+    assert track(client, case_id, "0000").status_code == 404
+    tracked = track(client, case_id, "1234")
     assert "诉求已受理" in tracked.text and "13900001234" not in tracked.text
     assert "评价办理结果" not in tracked.text  # not replied yet
 
     to_replied(db, clock, case_id)
-    tracked = client.get(f"/citizen/track?case={case_id}&phone4=1234")
+    tracked = track(client, case_id, "1234")
     assert "评价办理结果" in tracked.text
     resp = client.post(
         "/citizen/rate",

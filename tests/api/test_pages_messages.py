@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from jiesu.clock import FixedClock
 from jiesu.web import flash
-from tests.api.pages_helpers import MSG, form_token, login, post, shown
+from tests.api.pages_helpers import MSG, form_token, login, post, shown, track
 from tests.conftest import Database
 from tests.helpers import register
 
@@ -61,22 +61,21 @@ def test_tracking_guesses_are_limited_per_case(
     case = register(db, clock)  # the helper's citizen phone ends in 5678
     limit = client.app.state.web_settings.track_limit_per_case  # type: ignore[attr-defined]
     for guess in range(limit):
-        wrong = client.get(f"/citizen/track?case={case.id}&phone4={guess:04d}")
+        wrong = track(client, case.id, f"{guess:04d}")
         assert wrong.status_code == 404
     # Now even the right digits are refused until the window has passed.
-    right = f"/citizen/track?case={case.id}&phone4=5678"
-    refused = client.get(right)
+    refused = track(client, case.id, "5678")
     assert refused.status_code == 429 and "尝试次数过多" in refused.text
     assert int(refused.headers["retry-after"]) > 0
     clock.advance(timedelta(minutes=11))
-    assert client.get(right).status_code == 200
+    assert track(client, case.id, "5678").status_code == 200
 
 
 def test_tracking_guesses_are_limited_per_address(client: TestClient) -> None:
     limit = client.app.state.web_settings.track_limit_per_ip  # type: ignore[attr-defined]
     for n in range(limit):
-        assert client.get(f"/citizen/track?case={900 + n}&phone4=0000").status_code == 404
-    assert client.get("/citizen/track?case=1&phone4=0000").status_code == 429
+        assert track(client, 900 + n, "0000").status_code == 404
+    assert track(client, 1, "0000").status_code == 429
     # Rating through the tracker is the same guess and is refused too.
     token = form_token(client.get("/citizen").text)
     resp = client.post("/citizen/rate", data={"csrf_token": token, "case": "1", "phone4": "1"})

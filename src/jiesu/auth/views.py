@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
-from jiesu.auth.limits import Limits, check_login
+from jiesu.auth.limits import check_login, limits_of
 from jiesu.auth.service import issue_token, revoke_token, revoke_user_tokens
 from jiesu.errors import DomainError
 from jiesu.inputs import Input
-from jiesu.settings import Settings
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, oauth2
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -38,15 +37,6 @@ class RevokeIn(Input):
 
 class RevokedOut(BaseModel):
     revoked: int
-
-
-def limits_of(settings: Settings) -> Limits:
-    return Limits(
-        max_failures=settings.login_max_failures,
-        max_failures_per_client=settings.login_max_failures_per_client,
-        window=timedelta(minutes=settings.login_window_minutes),
-        lockout=timedelta(minutes=settings.login_lockout_minutes),
-    )
 
 
 @router.post("/token", response_model=TokenOut)

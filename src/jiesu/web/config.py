@@ -18,6 +18,11 @@ class WebSettings(BaseSettings):
     photo_max_bytes: int = 5 * 1024 * 1024
     # Citizen tracker: failed "case number + phone digits" guesses allowed in the window,
     # per client address and per case number (the second stops a spread-out attack on one case).
+    # Counted in the database (jiesu.web.ratelimit): the limits hold across workers and hosts.
     track_limit_per_ip: int = 20
     track_limit_per_case: int = 5
     track_window_seconds: int = 600
+    # Citizen page: requests one client address may submit in the window. Generous, because
+    # a mobile carrier puts many phones behind one address; a script filing cases is stopped.
+    submit_limit_per_ip: int = 20
+    submit_window_seconds: int = 3600

@@ -68,3 +68,17 @@ class AdminChange(Base):
     kind: Mapped[str] = mapped_column(String(30), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RateCounter(Base):
+    """How many tries one key (an address, a case number) made in one window of one limit
+    (jiesu.web.ratelimit). In the database, so every worker and host counts the same tries."""
+
+    __tablename__ = "rate_counter"
+
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    # When the window is over and the row may go (the limiter deletes such rows).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

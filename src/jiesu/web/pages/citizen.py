@@ -7,10 +7,10 @@ happened and when, and the unit's reply, which is written for the citizen.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -24,13 +24,14 @@ from jiesu.cases.schemas import MAX_ID, Resolved, Satisfaction, digits_only
 from jiesu.cases.schemas import RegisterIn as _RegisterIn
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput
+from jiesu.inputs import digits, whole_number
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
 from jiesu.web.config import WebSettings
 from jiesu.web.models import CitizenPhoto, CitizenRating
 from jiesu.web.org import load_org
 from jiesu.web.pages.common import with_query
-from jiesu.web.ratelimit import Limiter
+from jiesu.web.ratelimit import Limit, give_back, take
 from jiesu.web.render import error_message, error_status, render
 from jiesu.web.session import ANON_CSRF_COOKIE, CSRF_FIELD, anon_csrf, same
 
@@ -55,6 +56,10 @@ PUBLIC_ACTIONS = {
 }
 RESOLVED_VALUES: tuple[Resolved, ...] = ("yes", "partly", "no")
 SATISFACTION_VALUES: tuple[Satisfaction, ...] = ("satisfied", "basically", "dissatisfied")
+GUESSES_LIMITED = i18n.N_("Too many tries; please try again in %(minutes)s minutes.")
+SUBMITS_LIMITED = i18n.N_(
+    "Too many requests from your network address; please try again in %(minutes)s minutes."
+)
 
 
 def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
@@ -72,41 +77,72 @@ def citizen_page(request: Request) -> Response:
     return _page(request, form={})
 
 
-def _limiters(request: Request) -> tuple[Limiter, Limiter]:
-    """Per address and per case number; made on first use with the app's settings."""
-    state = request.app.state
-    if getattr(state, "track_limiters", None) is None:
-        ws: WebSettings = state.web_settings
-        window = timedelta(seconds=ws.track_window_seconds)
-        state.track_limiters = (
-            Limiter(ws.track_limit_per_ip, window),
-            Limiter(ws.track_limit_per_case, window),
-        )
-    limiters: tuple[Limiter, Limiter] = state.track_limiters
-    return limiters
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _track_limits(request: Request) -> tuple[Limit, Limit]:
+    """Per client address and per case number."""
+    ws: WebSettings = request.app.state.web_settings
+    window = timedelta(seconds=ws.track_window_seconds)
+    return (
+        Limit("track-ip", ws.track_limit_per_ip, window),
+        Limit("track-case", ws.track_limit_per_case, window),
+    )
+
+
+def _case_key(case_id: str) -> str | None:
+    # `01502`, `１５０２` and `1502` are one case, so they share one count.
+    number = whole_number(case_id, low=1, high=MAX_ID)
+    return None if number is None else str(number)
+
+
+def _take_guess(request: Request, case_key: str | None, now: datetime) -> int:
+    """Counts this guess before it is checked: 0 when it may go on, else seconds to wait."""
+    by_ip, by_case = _track_limits(request)
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        wait = take(uow.session, by_ip, _client(request), now)
+        if not wait and case_key is not None:
+            wait = take(uow.session, by_case, case_key, now)
+        uow.commit()
+    return wait
+
+
+def _guess(request: Request, case_id: str, phone4: str) -> tuple[Case | None, int]:
+    """The case that this number and these digits open (or None), and the seconds to wait
+    when the guess is refused. Only wrong guesses count: a right one gives its slots back."""
+    now = request.app.state.clock.now()
+    case_key = _case_key(case_id)
+    wait = _take_guess(request, case_key, now)
+    if wait:
+        return None, wait
+    found = _tracked(request, case_id, phone4)
+    if found is not None:
+        by_ip, by_case = _track_limits(request)
+        with UnitOfWork(request.app.state.session_factory) as uow:
+            give_back(uow.session, by_ip, _client(request), now)
+            give_back(uow.session, by_case, str(case_key), now)
+            uow.commit()
+    return found, 0
 
 
 def _guess_refused(request: Request, case_id: str) -> int:
-    """Seconds to wait before this address may guess (this case) again; 0 when it may."""
-    now = request.app.state.clock.now()
-    by_ip, by_case = _limiters(request)
-    ip = request.client.host if request.client else "?"
-    return max(by_ip.retry_after(ip, now), by_case.retry_after(case_id, now))
+    """For the rating form: counts its guess before the check (its one right guess counts
+    too); seconds to wait, or 0."""
+    return _take_guess(request, _case_key(case_id), request.app.state.clock.now())
 
 
 def _guess_failed(request: Request, case_id: str) -> None:
-    now = request.app.state.clock.now()
-    by_ip, by_case = _limiters(request)
-    by_ip.hit(request.client.host if request.client else "?", now)
-    by_case.hit(case_id, now)
+    """Nothing left to count: `_guess_refused` counted the guess before it was checked."""
+
+
+def _wait_text(lang: str, message: str, wait: int) -> str:
+    return i18n.gettext(lang, message) % {"minutes": max(1, -(-wait // 60))}
 
 
 def _too_many(request: Request, wait: int) -> Response:
     lang = i18n.lang_of(request)
-    minutes = max(1, -(-wait // 60))
-    msg = i18n.gettext(lang, "Too many tries; please try again in %(minutes)s minutes.") % {
-        "minutes": minutes
-    }
+    msg = _wait_text(lang, GUESSES_LIMITED, wait)
     response = _page(request, 429, form={}, track_error=msg)
     response.headers["Retry-After"] = str(wait)
     return response
@@ -146,6 +182,18 @@ def _submit(request: Request, fields: dict[str, str], data: bytes) -> Response:
     if not same(fields.get(CSRF_FIELD), request.cookies.get(ANON_CSRF_COOKIE)):
         msg = i18n.gettext(lang, "The form expired; please try again.")
         return _page(request, 403, form=fields, error=msg)
+    per_ip = Limit("submit-ip", ws.submit_limit_per_ip, timedelta(seconds=ws.submit_window_seconds))
+    now = request.app.state.clock.now()
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        wait = take(uow.session, per_ip, _client(request), now)
+        uow.commit()
+    if wait:
+        text = (
+            "Too many requests from your network address; please try again in %(minutes)s minutes."
+        )
+        response = _page(request, 429, form=fields, error=_wait_text(lang, text, wait))
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         photo: tuple[bytes, str, str] | None = None
         if data:
@@ -186,36 +234,53 @@ def _submit(request: Request, fields: dict[str, str], data: bytes) -> Response:
                 )
                 uow.commit()
     except (DomainError, ValidationError) as exc:
+        with UnitOfWork(request.app.state.session_factory) as uow:
+            give_back(uow.session, per_ip, _client(request), now)  # only cases count
+            uow.commit()
         return _page(request, error_status(exc), form=fields, error=error_message(lang, exc))
     return flash.redirect(request, "/citizen", anon_csrf(request), created=case.id)
 
 
 def _tracked(request: Request, case_id: str, phone4: str) -> Case | None:
-    if not case_id.isdigit() or len(phone4) != 4 or not phone4.isdigit():
+    number = whole_number(case_id, low=1, high=MAX_ID)
+    tail = digits(phone4)
+    if number is None or tail is None or len(tail) != 4:
         return None
     with UnitOfWork(request.app.state.session_factory) as uow:
-        case = uow.session.get(Case, int(case_id)) if int(case_id) <= MAX_ID else None
-    if case is None or not digits_only(case.citizen_phone).endswith(phone4):
+        case = uow.session.get(Case, number)
+    if case is None or not digits_only(case.citizen_phone).endswith(tail):
         return None
     return case
 
 
 @router.get("/citizen/track")
-def track(
-    request: Request,
-    case: Annotated[str, Query(max_length=20)] = "",
-    phone4: Annotated[str, Query(max_length=4)] = "",
-) -> Response:
+def track_link(request: Request, case: str = "") -> Response:
+    """A link to one case's tracker (an SMS or a bookmark may carry it): the form with the
+    case number filled in. The phone digits are never read from the address, where every
+    access log and browser history would keep them; the form posts them."""
+    return _page(request, form={}, case=case.strip()[:20])
+
+
+@router.post("/citizen/track")
+async def track(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    f = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_track, request, f)
+
+
+def _track(request: Request, f: dict[str, str]) -> Response:
     lang = i18n.lang_of(request)
-    wait = _guess_refused(request, case.strip())
+    case_id, phone4 = f.get("case", "")[:20], f.get("phone4", "")[:8]
+    if not same(f.get(CSRF_FIELD), request.cookies.get(ANON_CSRF_COOKIE)):
+        msg = i18n.gettext(lang, "The form expired; please try again.")
+        return _page(request, 403, form={}, track_error=msg, case=case_id)
+    found, wait = _guess(request, case_id, phone4)
     if wait:
         return _too_many(request, wait)
-    found = _tracked(request, case.strip(), phone4.strip())
     if found is None:
-        _guess_failed(request, case.strip())
         # One answer for "no such case" and "wrong digits": the tracker reveals nothing.
         msg = i18n.gettext(lang, "No case matches this number and these phone digits.")
-        return _page(request, 404, form={}, track_error=msg, case=case)
+        return _page(request, 404, form={}, track_error=msg, case=case_id)
     with UnitOfWork(request.app.state.session_factory) as uow:
         events = uow.session.execute(
             select(CaseEvent.at, CaseEvent.action)
@@ -230,7 +295,7 @@ def track(
         form={},
         tracked=found,
         events=events,
-        phone4=phone4,
+        phone4=digits(phone4),
         can_rate=found.status == "replied" and rated is None,
         rated=rated is not None,
     )

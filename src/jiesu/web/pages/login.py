@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from jiesu.auth.service import authenticate
+from jiesu.auth.limits import TooManyAttempts, check_login, limits_of
 from jiesu.cases.workflow import Role
-from jiesu.errors import Unauthorized
+from jiesu.errors import DomainError, Unauthorized
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.config import WebSettings
@@ -83,9 +83,22 @@ def login(
         return _login_page(request, i18n.gettext(lang, "The form expired; please try again."), 403)
     ws: WebSettings = request.app.state.web_settings
     now = request.app.state.clock.now()
+    client = request.client.host if request.client else "unknown"
     try:
         with UnitOfWork(request.app.state.session_factory) as uow:
-            user = authenticate(uow.session, username.strip(), password)
+            try:
+                # The same throttle and lockout as the API's token endpoint: one count.
+                user = check_login(
+                    uow.session,
+                    username.strip(),
+                    password,
+                    client=client,
+                    now=now,
+                    limits=limits_of(request.app.state.settings),
+                )
+            except DomainError:
+                uow.commit()  # the failed try must count towards the lockout
+                raise
             token = start_session(
                 uow.session,
                 user,
@@ -94,6 +107,12 @@ def login(
                 request.cookies.get(COOKIE),
             )
             uow.commit()
+    except TooManyAttempts as exc:
+        wait = int(exc.details["retry_after_seconds"])
+        msg = i18n.gettext(lang, "Too many failed logins; please try again in %(minutes)s minutes.")
+        resp = _login_page(request, msg % {"minutes": max(1, -(-wait // 60))}, 429)
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     except Unauthorized:
         return _login_page(request, i18n.gettext(lang, "Wrong username or password."), 401)
     resp = RedirectResponse(safe_next(next, "/"), status_code=303)
