@@ -260,10 +260,6 @@ def freeze(
     return FreezeResult(snap, True)
 
 
-def frozen_months(session: Session) -> int:
-    return int(session.scalar(select(func.count(func.distinct(AssessmentSnapshot.month)))) or 0)
-
-
 # --- drill-down ------------------------------------------------------------------------
 
 

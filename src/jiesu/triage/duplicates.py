@@ -384,10 +384,6 @@ def profile_similarity(a: Profile, b: Profile) -> float:
     return shared / union if union else 0.0
 
 
-def _clip(score: float) -> float:
-    return max(0.0, min(1.0, score))
-
-
 def _shared_words(a: dict[str, float], b: Profile, n: int = 5) -> list[str]:
     # The longest shared trigrams, not contained in one another, show what the two are about.
     theirs = set(b.keys[b.keys >= TRIGRAM_KEYS].tolist())
