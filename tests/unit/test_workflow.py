@@ -168,7 +168,9 @@ def test_reopen_needs_the_lead_unit_that_replied() -> None:
 @pytest.mark.parametrize("target", sorted(TERMINAL))
 def test_merge_only_into_a_case_that_can_take_it(target: Status) -> None:
     with pytest.raises(GuardFailed, match=f"case 7 is {target} and cannot take merges"):
-        decide(Status.REGISTERED, Action.MERGE, Role.AGENT, Facts(merge_into=7, merge_target=target))
+        decide(
+            Status.REGISTERED, Action.MERGE, Role.AGENT, Facts(merge_into=7, merge_target=target)
+        )
     with pytest.raises(GuardFailed, match="into itself"):
         decide(Status.REGISTERED, Action.MERGE, Role.AGENT, Facts(merge_into_self=True))
     open_master = Facts(merge_into=7, merge_target=Status.DISPATCHED)
@@ -176,5 +178,5 @@ def test_merge_only_into_a_case_that_can_take_it(target: Status) -> None:
 
 
 def test_status_sets_cover_every_status_once() -> None:
-    assert OPEN | FINISHED == set(Status) and not OPEN & FINISHED
+    assert set(Status) == OPEN | FINISHED and not OPEN & FINISHED
     assert TERMINAL <= FINISHED and WITH_UNIT <= OPEN

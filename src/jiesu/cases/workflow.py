@@ -6,7 +6,7 @@ about the case and the actor. The service asks `decide()` before it writes anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,8 +32,17 @@ OPEN = frozenset(
 )
 # Finished (Open311's "closed"): every status that is not open.
 FINISHED = frozenset(Status) - OPEN
-# With a unit: the lead unit's contact and reply time limits run (DESIGN §5).
+# With a unit: the lead unit's contact and reply time limits run (sla/due.py).
 WITH_UNIT = frozenset({Status.DISPATCHED, Status.ACKNOWLEDGED, Status.RETURNED})
+# Handled: the lead unit has replied (办结反馈); the case waits for its callback or is closed.
+HANDLED = frozenset({Status.REPLIED, Status.CLOSED})
+
+
+def values(statuses: Iterable[Status]) -> list[str]:
+    """A status set as the strings stored in case.status, for SQL (`Case.status.in_`)."""
+    return sorted(s.value for s in statuses)
+
+
 # 提级: 1 district coordination, 2 city coordination; no level above.
 MAX_ESCALATION = 2
 

@@ -109,4 +109,3 @@ def district_at(lat: float, lon: float, datum: Datum = "wgs84") -> str | None:
         if d.geoms[int(i)].covers(point):
             return d.codes[int(i)]
     return None
-
