@@ -20,7 +20,9 @@ from jiesu.analytics.engines import MetricEngine, run_metric
 from jiesu.analytics.lake import check_month
 from jiesu.assessment.models import AssessmentPolicy, AssessmentRow, AssessmentSnapshot
 from jiesu.assessment.scoring import (
+    ANY_KIND,
     GROUP_NAMES,
+    GROUPS,
     Assessment,
     Policy,
     UnitCounts,
@@ -220,8 +222,9 @@ def freeze(
         changes = diff([u.as_dict() for u in before.units], [u.as_dict() for u in current.units])
         if not changes:
             return FreezeResult(previous, False)
-    in_force = {policy_for(policies, kind, month) for kind in ("district", "street")}
-    in_force |= {policy_for(policies, kind, month) for kind in ("department", "enterprise")}
+    # Each ranked kind's row, and the catch-all one the city's pooled rates use.
+    kinds = (*GROUPS, ANY_KIND)
+    in_force = {policy_for(policies, kind, month) for kind in kinds}
     snap = AssessmentSnapshot(
         month=month,
         version=(previous.version + 1) if previous else 1,
