@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from jiesu.analytics.export import refresh
+from jiesu.assessment.models import AssessmentPolicy
 from jiesu.clock import FixedClock
 from tests.conftest import Database
 from tests.helpers import CALLBACK, TZ, auth, do, register, to_replied
@@ -84,3 +87,42 @@ def test_livelihood_and_topics_over_the_lake(
     assert topics.status_code == 200, topics.text
     first = topics.json()["topics"][0]
     assert len(first["message_ids"]) == 3  # the same text three times is one topic
+
+
+def test_livelihood_rates_follow_the_configured_factors(
+    client: TestClient, db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    # 部分解决 and 基本满意 count what the centre's policy says, as in the assessment itself.
+    for resolved, satisfaction in (("yes", "satisfied"), ("partly", "basically")):
+        case = register(db, clock)
+        to_replied(db, clock, case.id)
+        body = {"contacted": True, "resolved": resolved, "satisfaction": satisfaction}
+        do(db, clock, CALLBACK, case.id, "callback", **body)
+    lake = tmp_path / "lake"
+    client.app.state.settings.lake_dir = str(lake)  # type: ignore[attr-defined]
+    with db.factory() as session:
+        refresh(session, lake, TZ, clock.now())
+    policy = AssessmentPolicy(
+        unit_kind="*",
+        effective_from="2026-01",
+        response_weight=Decimal("0.1"),
+        resolution_weight=Decimal("0.45"),
+        satisfaction_weight=Decimal("0.45"),
+        basically_factor=Decimal("0.5"),
+        partly_factor=Decimal("0.5"),
+        min_cases=1,
+    )
+    with db.uow() as uow:
+        uow.session.add(policy)
+        uow.commit()
+        added = policy.id
+    try:
+        resp = client.get("/api/v1/governance/livelihood/2026-10", headers=auth(client, "leader"))
+        assert resp.status_code == 200, resp.text
+        (row,) = [r for r in resp.json()["dimensions"] if r["assessed"]]
+        # (1 + 0.5) / 2 each; the old fixed formula said 0.5 and 0.8.
+        assert (row["resolution_rate"], row["satisfaction_rate"]) == (0.75, 0.75)
+    finally:  # on PostgreSQL the policy table outlives the test
+        with db.uow() as uow:
+            uow.session.execute(delete(AssessmentPolicy).where(AssessmentPolicy.id == added))
+            uow.commit()

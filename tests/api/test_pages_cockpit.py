@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -122,3 +123,41 @@ def test_a_frozen_month_is_shown_from_its_snapshot(
     page = client.get(f"/cockpit?month={MONTH}").text
     assert "冻结" in page and re.search(r'id="kpi-assessed">2<', page)
     assert re.search(r'id="kpi-resolution">100.0%<', page)
+
+
+def test_map_and_ranking_show_the_configured_composite(
+    client: TestClient, db: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    # Two cases of the district government itself: one solved and satisfied, one partly solved
+    # and basically satisfied, so every weight and factor shows in the composite.
+    for resolved, satisfaction in (("yes", "satisfied"), ("partly", "basically")):
+        case = register(db, clock)
+        to_replied(db, clock, case.id, unit=DISTRICT)
+        body = {"contacted": True, "resolved": resolved, "satisfaction": satisfaction}
+        do(db, clock, CALLBACK, case.id, "callback", **body)
+    with db.uow() as uow:  # the weights a centre configured, far from the defaults
+        uow.session.add(
+            AssessmentPolicy(
+                unit_kind="*",
+                effective_from="2026-01",
+                response_weight=Decimal("0.5"),
+                resolution_weight=Decimal("0.3"),
+                satisfaction_weight=Decimal("0.2"),
+                basically_factor=Decimal("0.5"),
+                partly_factor=Decimal("0.5"),
+                min_cases=1,
+            )
+        )
+        uow.commit()
+    _lake(client, db, clock, tmp_path)
+    login(client, "leader")
+    page = client.get(f"/cockpit?month={MONTH}").text
+    ranked = page.split('id="rank-districts"')[1].split("</table>")[0]
+    shown = re.search(r"<td>1</td><td>东城区</td><td class=\"num\">([\d.]+)</td>", ranked)
+    assert shown is not None
+    data = page.split('id="map-data">')[1].split("</script>")[0]
+    on_map = {d["code"]: d["value"] for d in json.loads(data)}
+    # 0.5 × 1 + 0.3 × (1 + 0.5)/2 + 0.2 × (1 + 0.5)/2 = 87.5 (the default weights give 68.5).
+    assert shown.group(1) == "87.5" and on_map[DISTRICT] == 87.5
+    # The city's satisfaction uses the configured 基本满意 factor too: (1 + 0.5) / 2.
+    assert re.search(r'id="kpi-satisfaction">75.0%<', page)

@@ -202,8 +202,9 @@ def test_escalate_twice_then_refused(db: Database, clock: FixedClock) -> None:
     do(db, clock, handler(), case.id, "escalate", reason="跨区问题")
     c = do(db, clock, LEADER, case.id, "escalate", reason="提级到市级")
     assert c.escalation_level == 2
-    with pytest.raises(Conflict, match="city coordination"):
+    with pytest.raises(Conflict, match="city coordination") as err:
         do(db, clock, LEADER, case.id, "escalate", reason="再提级")
+    assert err.value.code == "guard_failed"
     assert len(events(db, case.id)) == 4
 
 
@@ -232,9 +233,10 @@ def test_merge_and_the_merged_citizen_still_gets_a_callback(
     dup = register(db, clock, citizen={"name": "李强", "phone": "13900001111"})
     c = do(db, clock, AGENT, dup.id, "merge", into=master.id)
     assert c.status == "merged" and c.master_case_id == master.id
-    with pytest.raises(InvalidInput, match="cannot take merges"):
-        other = register(db, clock)
+    other = register(db, clock)
+    with pytest.raises(Conflict, match="cannot take merges") as err:
         do(db, clock, DISPATCHER, other.id, "merge", into=dup.id)
+    assert err.value.code == "guard_failed"
     to_replied(db, clock, master.id)
     do(
         db,

@@ -8,8 +8,13 @@ import itertools
 import pytest
 
 from jiesu.cases.workflow import (
+    FINISHED,
     GUARDS,
+    MAX_ESCALATION,
+    OPEN,
     TABLE,
+    TERMINAL,
+    WITH_UNIT,
     Action,
     Facts,
     GuardFailed,
@@ -142,3 +147,36 @@ def test_allowed_actions_for_a_handler_on_an_acknowledged_case() -> None:
         "request_extension",
         "reply",
     }
+
+
+def test_escalation_stops_at_city_level() -> None:
+    # 提级: district coordination (1), then city coordination (2); nothing above.
+    below = Facts(relation=Relation.LEAD, escalation_level=MAX_ESCALATION - 1)
+    assert decide(Status.DISPATCHED, Action.ESCALATE, Role.LEADER, below) is Status.DISPATCHED
+    at_cap = Facts(relation=Relation.LEAD, escalation_level=MAX_ESCALATION)
+    with pytest.raises(GuardFailed, match="city coordination"):
+        decide(Status.DISPATCHED, Action.ESCALATE, Role.LEADER, at_cap)
+
+
+def test_reopen_needs_the_lead_unit_that_replied() -> None:
+    # 重办 goes back to the same unit: a case without one cannot be reopened.
+    with pytest.raises(GuardFailed, match="no lead unit"):
+        decide(Status.CLOSED, Action.REOPEN, Role.CALLBACK, Facts(has_lead_unit=False))
+    assert decide(Status.CLOSED, Action.REOPEN, Role.CALLBACK, Facts()) is Status.DISPATCHED
+
+
+@pytest.mark.parametrize("target", sorted(TERMINAL))
+def test_merge_only_into_a_case_that_can_take_it(target: Status) -> None:
+    with pytest.raises(GuardFailed, match=f"case 7 is {target} and cannot take merges"):
+        decide(
+            Status.REGISTERED, Action.MERGE, Role.AGENT, Facts(merge_into=7, merge_target=target)
+        )
+    with pytest.raises(GuardFailed, match="into itself"):
+        decide(Status.REGISTERED, Action.MERGE, Role.AGENT, Facts(merge_into_self=True))
+    open_master = Facts(merge_into=7, merge_target=Status.DISPATCHED)
+    assert decide(Status.REGISTERED, Action.MERGE, Role.AGENT, open_master) is Status.MERGED
+
+
+def test_status_sets_cover_every_status_once() -> None:
+    assert set(Status) == OPEN | FINISHED and not OPEN & FINISHED
+    assert TERMINAL <= FINISHED and WITH_UNIT <= OPEN

@@ -42,6 +42,7 @@ from jiesu.analytics.lake import (
     write_atomic,
 )
 from jiesu.cases.models import Assignment, Callback, Case, CaseEvent
+from jiesu.cases.workflow import Status
 from jiesu.units.models import Category, Unit
 
 CHUNK = 50_000
@@ -256,7 +257,7 @@ def _callback_rows(session: Session, chunk: Sequence[Row[Any]]) -> list[dict[str
     columns = (Case.id, Case.status, Case.master_case_id, Case.contact_due, Case.category,
                Case.district, Case.street)  # fmt: skip
     cases = {c.id: c for c in session.execute(select(*columns).where(Case.id.in_(case_ids)))}
-    masters = {c.master_case_id for c in cases.values() if c.status == "merged"} - {None}
+    masters = {c.master_case_id for c in cases.values() if c.status == Status.MERGED} - {None}
     if masters:
         more = session.execute(select(*columns).where(Case.id.in_(masters)))
         cases.update({c.id: c for c in more})
@@ -281,7 +282,7 @@ def _callback_rows(session: Session, chunk: Sequence[Row[Any]]) -> list[dict[str
         case = cases[m["case_id"]]
         target = case
         unit: str | None = m["unit_code"]
-        if case.status == "merged" and case.master_case_id is not None:
+        if case.status == Status.MERGED and case.master_case_id is not None:
             # 并单: the duplicate's citizen is called back, the master's lead unit answers.
             target = cases[case.master_case_id]
             unit = _lead_at(leads[target.id], m["at"])

@@ -183,6 +183,21 @@ def rates(
     return response, resolution, satisfaction, composite
 
 
+def pooled(unit: str, counts: Iterable[UnitCounts]) -> UnitCounts:
+    """Several units' counts as one, so a city's or a livelihood dimension's rates come from
+    `rates` like any unit's (never from a formula written again)."""
+    cs = list(counts)
+    return UnitCounts(
+        unit,
+        sum(c.assessed for c in cs),
+        sum(c.responded for c in cs),
+        sum(c.resolved for c in cs),
+        sum(c.partly for c in cs),
+        sum(c.satisfied for c in cs),
+        sum(c.basically for c in cs),
+    )
+
+
 @dataclass(frozen=True)
 class UnitInfo:
     code: str
@@ -194,6 +209,12 @@ class UnitInfo:
 class Assessment:
     month: str
     units: list[UnitScore] = field(default_factory=list)
+    policies: Sequence[Policy] = ()  # the rows it was scored under
+
+    def overall(self) -> tuple[UnitCounts, tuple[Fraction, Fraction, Fraction, Fraction]]:
+        """All assessed units' cases pooled, rated under the catch-all policy in force."""
+        counts = pooled("*", (u.counts for u in self.units))
+        return counts, rates(counts, policy_for(self.policies, ANY_KIND, self.month))
 
     def group(self, name: str | None) -> list[UnitScore]:
         return [u for u in self.units if name is None or u.group == name]
@@ -237,7 +258,7 @@ def score(
                 rank, last = i, u.composite
             out.append(_with_rank(u, rank))
         out.extend(_by_composite(u for u, m in members if u.counts.assessed < m))
-    return Assessment(month, out)
+    return Assessment(month, out, tuple(policies))
 
 
 def _order(u: UnitScore) -> tuple[Fraction, str]:

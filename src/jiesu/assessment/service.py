@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiesu.analytics.catalogue import catalogue, check_code
@@ -20,7 +20,9 @@ from jiesu.analytics.engines import MetricEngine, run_metric
 from jiesu.analytics.lake import check_month
 from jiesu.assessment.models import AssessmentPolicy, AssessmentRow, AssessmentSnapshot
 from jiesu.assessment.scoring import (
+    ANY_KIND,
     GROUP_NAMES,
+    GROUPS,
     Assessment,
     Policy,
     UnitCounts,
@@ -220,8 +222,9 @@ def freeze(
         changes = diff([u.as_dict() for u in before.units], [u.as_dict() for u in current.units])
         if not changes:
             return FreezeResult(previous, False)
-    in_force = {policy_for(policies, kind, month) for kind in ("district", "street")}
-    in_force |= {policy_for(policies, kind, month) for kind in ("department", "enterprise")}
+    # Each ranked kind's row, and the catch-all one the city's pooled rates use.
+    kinds = (*GROUPS, ANY_KIND)
+    in_force = {policy_for(policies, kind, month) for kind in kinds}
     snap = AssessmentSnapshot(
         month=month,
         version=(previous.version + 1) if previous else 1,
@@ -258,10 +261,6 @@ def freeze(
             )
         )
     return FreezeResult(snap, True)
-
-
-def frozen_months(session: Session) -> int:
-    return int(session.scalar(select(func.count(func.distinct(AssessmentSnapshot.month)))) or 0)
 
 
 # --- drill-down ------------------------------------------------------------------------

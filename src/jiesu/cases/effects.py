@@ -15,15 +15,13 @@ from jiesu.auth.actor import Actor
 from jiesu.cases import schemas as s
 from jiesu.cases.models import Assignment, Callback, Case, Task
 from jiesu.cases.workflow import Action, Status
-from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.errors import InvalidInput, NotFound
 from jiesu.knowledge.models import Article
 from jiesu.routing.service import propose_unit
 from jiesu.sla.calendar import WorkCalendar
 from jiesu.sla.deadlines import due_at
 from jiesu.sla.service import compute_dues, load_calendar, policy_for
 from jiesu.units.models import Category, Unit
-
-MAX_ESCALATION = 2  # 1: district coordination, 2: city coordination (提级)
 
 
 @dataclass
@@ -293,8 +291,7 @@ def reply_task(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
 
 def escalate(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     assert isinstance(cmd, s.ReasonIn)
-    if ctx.case.escalation_level >= MAX_ESCALATION:
-        raise Conflict("the case is already at city coordination level", code="guard_failed")
+    # The workflow's guard keeps the level at MAX_ESCALATION at most.
     ctx.case.escalation_level += 1
     return Outcome(reason=cmd.reason, payload={"level": ctx.case.escalation_level})
 
@@ -380,8 +377,6 @@ def callback(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
 def reopen(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     assert isinstance(cmd, s.ReasonIn)
     case = ctx.case
-    if case.lead_unit is None:
-        raise Conflict("the case has no lead unit to reopen it with", code="guard_failed")
     case.reopen_count += 1
     case.replied_at = case.closed_at = case.callback_due = case.acknowledged_at = None
     # 重办: back to the same lead unit with a fresh reply time limit.
@@ -393,13 +388,10 @@ def reopen(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
 
 def merge(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     assert isinstance(cmd, s.MergeIn)
-    if cmd.into == ctx.case.id:
-        raise InvalidInput("into: a case cannot be merged into itself")
+    # The workflow's guard has refused this case itself and a terminal master.
     master = ctx.session.get(Case, cmd.into)
     if master is None:
         raise InvalidInput(f"into: case {cmd.into} does not exist", details={"field": "into"})
-    if master.status in (Status.MERGED, Status.TERMINATED, Status.ANSWERED):
-        raise InvalidInput(f"into: case {cmd.into} is {master.status} and cannot take merges")
     ctx.case.master_case_id = master.id
     ctx.case.closed_at = ctx.now
     return Outcome(payload={"into": master.id})

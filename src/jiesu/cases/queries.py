@@ -16,6 +16,7 @@ from jiesu.cases.models import Assignment, Case, CaseEvent, Task
 from jiesu.cases.schemas import CaseOut, CasePage, EventOut, TaskOut
 from jiesu.cases.service import visible_case
 from jiesu.cases.workflow import Role, Status, allowed_actions
+from jiesu.sla.due import overdue_kinds
 
 # Units, leaders and analysts see masked phone numbers (DESIGN §9); the centre's own
 # agents, dispatchers and callback agents call the citizen and see it whole.
@@ -31,18 +32,6 @@ def mask_phone(phone: str) -> str:
 
 def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
-
-
-def overdue_kinds(case: Case, now: datetime) -> list[str]:
-    out = []
-    if case.status in (Status.DISPATCHED, Status.ACKNOWLEDGED, Status.RETURNED):
-        if case.contact_due and case.contacted_at is None and now > case.contact_due:
-            out.append("contact")
-        if case.reply_due and now > case.reply_due:
-            out.append("reply")
-    if case.status == Status.REPLIED and case.callback_due and now > case.callback_due:
-        out.append("callback")
-    return out
 
 
 def _citizen(case: Case, actor: Actor) -> dict[str, str]:

@@ -18,10 +18,11 @@ from jiesu.audit.append import append_event
 from jiesu.auth.actor import Actor
 from jiesu.cases import effects, personal
 from jiesu.cases.models import Assignment, Case, Task
-from jiesu.cases.schemas import ActionIn, RegisterIn
+from jiesu.cases.schemas import ActionIn, MergeIn, RegisterIn
 from jiesu.cases.workflow import (
     Action,
     Facts,
+    GuardFailed,
     Relation,
     Role,
     Status,
@@ -94,10 +95,6 @@ def _checked(unit: U | None, code: str, field: str, kinds: tuple[str, ...] = ())
             details={"field": field},
         )
     return unit
-
-
-def check_unit(session: Session, code: str, field: str) -> Unit:
-    return _unit(session, code, field)
 
 
 def _place(session: Session, cmd: RegisterIn) -> tuple[str | None, str | None]:
@@ -238,7 +235,7 @@ def relation(session: Session, case: Case, actor: Actor) -> Relation:
     return Relation.CO if roles else Relation.NONE
 
 
-def _facts(session: Session, case: Case, actor: Actor, rel: Relation) -> Facts:
+def _facts(session: Session, case: Case, actor: Actor, rel: Relation, cmd: ActionIn) -> Facts:
     task_status = None
     if actor.unit_code is not None:
         task_status = session.scalar(
@@ -248,12 +245,19 @@ def _facts(session: Session, case: Case, actor: Actor, rel: Relation) -> Facts:
             .order_by(Task.id.desc())
             .limit(1)
         )
+    into = cmd.into if isinstance(cmd, MergeIn) else None
+    target = session.scalar(select(Case.status).where(Case.id == into)) if into else None
     return Facts(
         relation=rel,
         contacted=case.contacted_at is not None,
         extension_pending=case.extension_pending_days is not None,
         exclusion_state=case.exclusion_state,
         actor_task_status=task_status,
+        escalation_level=case.escalation_level,
+        has_lead_unit=case.lead_unit is not None,
+        merge_into=into,
+        merge_target=Status(target) if target is not None else None,
+        merge_into_self=into == case.id,
     )
 
 
@@ -275,12 +279,15 @@ def act(
             details={"status": case.status, "version": case.version},
         )
     from_status = Status(case.status)
+    facts = _facts(session, case, actor, rel, cmd)
     try:
-        to_status = decide(from_status, action, actor.role, _facts(session, case, actor, rel))
+        to_status = decide(from_status, action, actor.role, facts)
     except WorkflowError as exc:
+        # docs/api.md: a rule of the case refusing (a guard) is guard_failed; an action that
+        # does not exist for this status and role is illegal_action.
         raise Conflict(
             exc.message,
-            code="illegal_action",
+            code="guard_failed" if isinstance(exc, GuardFailed) else "illegal_action",
             details={"status": from_status.value, "allowed_actions": exc.allowed},
         ) from exc
     now = clock.now()

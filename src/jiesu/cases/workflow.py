@@ -6,7 +6,7 @@ about the case and the actor. The service asks `decide()` before it writes anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,10 +23,28 @@ class Status(StrEnum):
     TERMINATED = "terminated"
 
 
+# The status sets every query and page uses; no module spells them out again.
+# Terminal: no action changes the status any more (a closed case can still be reopened).
 TERMINAL = frozenset({Status.ANSWERED, Status.MERGED, Status.TERMINATED})
+# Open: the centre or a unit still owes the citizen something.
 OPEN = frozenset(
     {Status.REGISTERED, Status.DISPATCHED, Status.ACKNOWLEDGED, Status.RETURNED, Status.REPLIED}
 )
+# Finished (Open311's "closed"): every status that is not open.
+FINISHED = frozenset(Status) - OPEN
+# With a unit: the lead unit's contact and reply time limits run (sla/due.py).
+WITH_UNIT = frozenset({Status.DISPATCHED, Status.ACKNOWLEDGED, Status.RETURNED})
+# Handled: the lead unit has replied (办结反馈); the case waits for its callback or is closed.
+HANDLED = frozenset({Status.REPLIED, Status.CLOSED})
+
+
+def values(statuses: Iterable[Status]) -> list[str]:
+    """A status set as the strings stored in case.status, for SQL (`Case.status.in_`)."""
+    return sorted(s.value for s in statuses)
+
+
+# 提级: 1 district coordination, 2 city coordination; no level above.
+MAX_ESCALATION = 2
 
 
 class Action(StrEnum):
@@ -84,6 +102,13 @@ class Facts:
     extension_pending: bool = False
     exclusion_state: str = "none"
     actor_task_status: str | None = None  # the acting unit's whistle task, if any
+    escalation_level: int = 0
+    has_lead_unit: bool = True
+    # merge only: the case named as master, its status (None: it does not exist), and
+    # whether it is this very case.
+    merge_into: int | None = None
+    merge_target: Status | None = None
+    merge_into_self: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,12 +250,31 @@ def _exclusion_requested(role: Role, facts: Facts) -> str | None:
     return None if facts.exclusion_state == "requested" else "there is no exclusion request"
 
 
+def _below_city_level(role: Role, facts: Facts) -> str | None:
+    if facts.escalation_level >= MAX_ESCALATION:
+        return "the case is already at city coordination level"
+    return None
+
+
+def _has_lead_unit(role: Role, facts: Facts) -> str | None:
+    # 重办 goes back to the unit that replied; a case without one has nobody to reopen it with.
+    return None if facts.has_lead_unit else "the case has no lead unit to reopen it with"
+
+
+def _merge_target(role: Role, facts: Facts) -> str | None:
+    if facts.merge_into_self:
+        return "a case cannot be merged into itself"
+    if facts.merge_target in TERMINAL:
+        return f"case {facts.merge_into} is {facts.merge_target} and cannot take merges"
+    return None
+
+
 GUARDS: dict[Action, Guard] = {
     Action.ACKNOWLEDGE: _lead_only,
     Action.CONTACT: _lead_only,
     Action.RETURN: _lead_only,
     Action.WHISTLE: _lead_only,
-    Action.ESCALATE: _lead_only,
+    Action.ESCALATE: _all(_lead_only, _below_city_level),
     Action.REQUEST_EXTENSION: _all(_lead_only, _no_extension_pending),
     Action.APPROVE_EXTENSION: _extension_pending,
     Action.REJECT_EXTENSION: _extension_pending,
@@ -240,6 +284,8 @@ GUARDS: dict[Action, Guard] = {
     Action.REQUEST_EXCLUSION: _all(_lead_only, _exclusion_requestable),
     Action.APPROVE_EXCLUSION: _exclusion_requested,
     Action.REJECT_EXCLUSION: _exclusion_requested,
+    Action.REOPEN: _has_lead_unit,
+    Action.MERGE: _merge_target,
 }
 
 

@@ -7,7 +7,8 @@ For the month and its 11 predecessors, per level-2 category (first four digits o
 - repeat: share of the month's cases that came back — reopened by the citizen, or duplicates
   merged into another case. The lake holds no citizen identity (names and phones are never
   exported), so a repeat caller is seen through the case he calls about again;
-- resolution and satisfaction over the month's assessed cases (assessment's definitions).
+- resolution and satisfaction over the month's assessed cases, by assessment.scoring.rates under
+  the catch-all policy in force for the month.
 Each criterion is turned into a percentile rank among the categories (low resolution and
 satisfaction rank high) and the score is their weighted sum (WEIGHTS): volume and breadth
 matter most, as in the city's own choice of old-building lifts, property fees, bus routes.
@@ -15,6 +16,7 @@ matter most, as in the city's own choice of old-building lifts, property fees, b
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ import numpy as np
 from jiesu.analytics.catalogue import render
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.analytics.lake import check_month
+from jiesu.assessment.scoring import ANY_KIND, Policy, UnitCounts, policy_for
+from jiesu.assessment.scoring import rates as scored_rates
 from jiesu.errors import InvalidInput
 from jiesu.governance.spatial import cases_from, shift_month
 
@@ -34,7 +38,6 @@ WEIGHTS = {
     "unresolved": 0.15,
     "unsatisfied": 0.10,
 }
-BASICALLY = 0.6
 
 
 def _pct_rank(values: np.ndarray) -> np.ndarray:
@@ -46,8 +49,24 @@ def _pct_rank(values: np.ndarray) -> np.ndarray:
     return np.asarray((rankdata(values) - 1) / (len(values) - 1))
 
 
+def _rates(a: Mapping[str, Any], policy: Policy) -> tuple[float | None, float | None]:
+    """Resolution and satisfaction of assessed counts (None when nothing was assessed)."""
+    fields = ("assessed", "responded", "resolved", "partly", "satisfied", "basically")
+    counts = UnitCounts("", *(int(a.get(k) or 0) for k in fields))
+    if counts.assessed == 0:
+        return None, None
+    _, resolution, satisfaction, _ = scored_rates(counts, policy)
+    return float(resolution), float(satisfaction)
+
+
 def monthly_candidates(
-    lake: Path, month: str, *, top: int = 20, min_district: int = 3, min_month: int = 10
+    lake: Path,
+    month: str,
+    *,
+    top: int = 20,
+    min_district: int = 3,
+    min_month: int = 10,
+    policies: Sequence[Policy] = (),
 ) -> dict[str, Any]:
     try:
         check_month(month)
@@ -71,7 +90,9 @@ def monthly_candidates(
         )
         assessed = engine.query(
             f"""SELECT substr(category, 1, 4) AS cat, count(*) AS assessed,
+                       sum(CASE WHEN responded THEN 1 ELSE 0 END) AS responded,
                        sum(CASE WHEN resolved = 'yes' THEN 1 ELSE 0 END) AS resolved,
+                       sum(CASE WHEN resolved = 'partly' THEN 1 ELSE 0 END) AS partly,
                        sum(CASE WHEN satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied,
                        sum(CASE WHEN satisfaction = 'basically' THEN 1 ELSE 0 END) AS basically
                 FROM ({render("assessed_cases", month)}) a GROUP BY ALL"""
@@ -99,15 +120,15 @@ def monthly_candidates(
     rates = {r["cat"]: r for r in assessed}
     city = {
         k: sum(int(r[k] or 0) for r in assessed)
-        for k in ("assessed", "resolved", "satisfied", "basically")
+        for k in ("assessed", "responded", "resolved", "partly", "satisfied", "basically")
     }
+    policy = policy_for(policies, ANY_KIND, month)
     cats = sorted(c for c, st in stats.items() if st["cases"] > 0)
     table = []
     for c in cats:
         st, a = stats[c], rates.get(c) or {}
         n = int(a.get("assessed") or 0)
-        resolution = int(a["resolved"]) / n if n else None
-        satisfaction = (int(a["satisfied"]) + BASICALLY * int(a["basically"])) / n if n else None
+        resolution, satisfaction = _rates(a, policy)
         table.append(
             {
                 "category": c,
@@ -122,12 +143,7 @@ def monthly_candidates(
                 "satisfaction_rate": None if satisfaction is None else round(satisfaction, 4),
             }
         )
-    city_res = city["resolved"] / city["assessed"] if city["assessed"] else None
-    city_sat = (
-        (city["satisfied"] + BASICALLY * city["basically"]) / city["assessed"]
-        if city["assessed"]
-        else None
-    )
+    city_res, city_sat = _rates(city, policy)
     # A category nobody has assessed yet counts as the city's average, neither good nor bad.
     res = np.array(
         [

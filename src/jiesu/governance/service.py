@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiesu.assessment.service import load_policies
 from jiesu.errors import InvalidInput
 from jiesu.governance.inputs import messages_from_lake
 from jiesu.governance.livelihood import livelihood_month
@@ -90,7 +91,8 @@ def dimension_map(session: Session) -> dict[str, str]:
 
 def livelihood(lake: Path, month: str, session: Session) -> dict[str, Any]:
     try:
-        return livelihood_month(lake, month, dimension_map(session))
+        policies = load_policies(session)
+        return livelihood_month(lake, month, dimension_map(session), policies)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
 

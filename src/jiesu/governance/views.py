@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from jiesu.assessment.service import load_policies
 from jiesu.cases.workflow import Role
 from jiesu.governance import service
 from jiesu.inputs import Input
@@ -114,13 +115,16 @@ def candidates(
     month: str,
     actor: CurrentActor,
     settings: SettingsDep,
+    uow: UowDep,
     top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 20,
 ) -> dict[str, Any]:
     """每月一题候选: problems ranked by volume, breadth, persistence, repeats and low rates."""
     from jiesu.governance.candidates import monthly_candidates
 
     require(actor, *READERS)
-    return service.lake_call(monthly_candidates, Path(settings.lake_dir), month, top=top)
+    policies = load_policies(uow.session)
+    lake = Path(settings.lake_dir)
+    return service.lake_call(monthly_candidates, lake, month, top=top, policies=policies)
 
 
 class ReplyQualityIn(Input):

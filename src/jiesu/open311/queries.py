@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from jiesu.cases.models import Case, CaseEvent
+from jiesu.cases.workflow import FINISHED, OPEN, Status, values
 from jiesu.errors import InvalidInput, NotFound
 from jiesu.open311.models import Open311Request
 from jiesu.open311.services import parse_w3c
@@ -21,7 +22,6 @@ from jiesu.units.models import Category, Unit
 
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
-CLOSED = frozenset({"answered", "closed", "merged", "terminated"})
 STATUS_NOTES = {
     "registered": "已受理，等待派单。",
     "answered": "已直接答复办结。",
@@ -112,9 +112,9 @@ def _query(f: Filters) -> Select[Case, Open311Request]:
     if f.service_codes:
         stmt = stmt.where(Case.category.in_(f.service_codes))
     if f.statuses == {"open"}:
-        stmt = stmt.where(Case.status.not_in(CLOSED))
+        stmt = stmt.where(Case.status.in_(values(OPEN)))
     elif f.statuses == {"closed"}:
-        stmt = stmt.where(Case.status.in_(CLOSED))
+        stmt = stmt.where(Case.status.in_(values(FINISHED)))
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc())
     return stmt.offset((f.page - 1) * f.page_size).limit(f.page_size)
 
@@ -167,7 +167,7 @@ class _Lookup:
 def _expected(session: Session, case: Case, now: datetime, tz: ZoneInfo) -> datetime | None:
     if case.reply_due is not None:
         return case.reply_due
-    if case.status != "registered":
+    if case.status != Status.REGISTERED:
         return None
     # Not dispatched yet: what the time-limit engine would give if it were dispatched now.
     dues = compute_dues(
@@ -193,13 +193,13 @@ def _public(
     expected = _expected(session, case, now, tz)
     out: dict[str, Any] = {
         "service_request_id": str(case.id),
-        "status": "closed" if case.status in CLOSED else "open",
+        "status": "closed" if case.status in FINISHED else "open",
         "status_notes": STATUS_NOTES.get(case.status, ""),
         "service_name": look.categories.get(case.category or "", ""),
         "service_code": case.category or "",
         "description": public_text(case, extra),
         "agency_responsible": look.units.get(case.lead_unit or "", ""),
-        "service_notice": notice(expected, tz) if case.status == "registered" else "",
+        "service_notice": notice(expected, tz) if case.status == Status.REGISTERED else "",
         "requested_datetime": w3c(case.created_at, tz),
         "updated_datetime": w3c(case.updated_at, tz),
         "expected_datetime": w3c(expected, tz),

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from jiesu.cases.models import Callback, Case, CaseKey, Task
 from jiesu.cases.personal import SHREDDED
+from jiesu.cases.workflow import FINISHED, values
 from jiesu.errors import InvalidInput
 from jiesu.notify.models import Notification, NotificationAttempt
 from jiesu.open311.models import Open311Request
@@ -46,8 +47,6 @@ from jiesu.web.models import CitizenRating
 log = logging.getLogger(__name__)
 
 ANON_NAME = "（已匿名）"
-# Finished for good: a closed case may still be reopened by a late callback, but not years on.
-FINISHED = ("closed", "answered", "terminated", "merged")
 PHONE_LIKE = re.compile(r"\d[\d -]{5,}\d")
 EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 BATCH = 500
@@ -115,7 +114,8 @@ def expired_cases(session: Session, cutoff: datetime) -> list[int]:
     return list(
         session.scalars(
             sa.select(Case.id)
-            .where(Case.status.in_(FINISHED), finished_at < cutoff)
+            # Finished: a closed case may still be reopened by a late callback, but not years on.
+            .where(Case.status.in_(values(FINISHED)), finished_at < cutoff)
             .where(
                 sa.or_(
                     Case.citizen_name != ANON_NAME,

@@ -89,10 +89,11 @@ def select_policy(
 
     Only rows with effective_from <= at count; of rows with the same (request_type, prefix,
     urgency) the newest effective_from (then the highest version) replaces the older ones.
-    Among the rows that match the case the most specific wins: exact request_type beats None,
-    then a longer category_prefix beats a shorter one, then exact urgency beats None. So a row
-    (complaint, "", None) overrides the urgency defaults for complaints; give such a row an
-    urgency to keep urgent complaints on the urgent limit.
+    Among the rows that match the case the most specific wins, compared in this order: an
+    exact urgency beats None (an urgent case keeps its urgent limit whatever its type), then an
+    exact request_type beats None, then a longer category_prefix beats a shorter one. So while
+    the defaults name every urgency, a row (complaint, "", None) never governs a case: write
+    (complaint, "", "normal") to give normal complaints their own limit.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("at must be timezone-aware")

@@ -22,9 +22,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jiesu.cases.models import Case, Reminder, Task
-from jiesu.cases.workflow import Status
+from jiesu.cases.workflow import WITH_UNIT, Status, values
 from jiesu.clock import Clock
 from jiesu.notify.outbox import service as outbox
+from jiesu.sla.due import case_dues, is_overdue
 from jiesu.uow import UnitOfWork
 
 # Remind when this share of the time allowed is left (default policy; 1 h at least).
@@ -50,23 +51,22 @@ class ScanResult:
 
 
 def _stage(d: Due, now: datetime) -> str | None:
-    if now >= d.due:
+    if is_overdue(d.due, now):
         return "overdue"
     lead = max((d.due - d.start) * REMINDER_SHARE, MIN_LEAD)
     return "reminder" if now >= d.due - lead else None
 
 
 def _dues(session: Session) -> Iterator[Due]:
-    working = (Status.DISPATCHED.value, Status.ACKNOWLEDGED.value, Status.RETURNED.value)
-    rows = session.scalars(select(Case).where(Case.status.in_((*working, Status.REPLIED.value))))
+    working = values(WITH_UNIT)
+    rows = session.scalars(
+        select(Case).where(Case.status.in_(values(WITH_UNIT | {Status.REPLIED})))
+    )
     for c in rows:
-        if c.status in working and c.dispatched_at is not None:
-            if c.contact_due and c.contacted_at is None:
-                yield Due(c.id, "contact", c.contact_due, c.dispatched_at, c.lead_unit)
-            if c.reply_due:
-                yield Due(c.id, "reply", c.reply_due, c.dispatched_at, c.lead_unit)
-        elif c.status == Status.REPLIED.value and c.callback_due and c.replied_at:
-            yield Due(c.id, "callback", c.callback_due, c.replied_at, None)
+        for d in case_dues(c):
+            # The callback is the centre's to make; the unit is told of its own limits.
+            unit = None if d.kind == "callback" else c.lead_unit
+            yield Due(c.id, d.kind, d.due, d.start, unit)
     tasks = session.execute(
         select(Task, Case.status)
         .join(Case, Case.id == Task.case_id)

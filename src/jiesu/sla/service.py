@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from jiesu.cases.models import Case
+from jiesu.cases.workflow import WITH_UNIT, values
 from jiesu.sla.calendar import WorkCalendar, load_default_calendar
 from jiesu.sla.deadlines import DEFAULT_POLICY, PolicyRow, TimeLimit, due_at, select_policy
 from jiesu.sla.models import CalendarDay, SlaPolicy
@@ -67,6 +70,15 @@ def compute_dues(
         policy_version=policy.version,
         contact_due=due_at(start, policy.contact, calendar, tz),
         reply_due=due_at(start, policy.reply, calendar, tz),
+    )
+
+
+def overdue_clause(now: datetime) -> Any:
+    """Cases whose unit is past its contact or reply limit: sla.due.overdue_kinds in SQL (the
+    same statuses, and overdue only once `now` is past the due time), for queues and counts."""
+    return and_(
+        Case.status.in_(values(WITH_UNIT)),
+        or_(Case.reply_due < now, and_(Case.contacted_at.is_(None), Case.contact_due < now)),
     )
 
 

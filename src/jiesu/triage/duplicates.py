@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jiesu.cases.workflow import OPEN
 from jiesu.triage.text import nfkc
 
 _KEEP = re.compile(r"[^\u4e00-\u9fff0-9a-z]+")
@@ -86,7 +87,6 @@ SAME_STREET_BOOST = 0.1
 OTHER_STREET_PENALTY = 0.15
 DEFAULT_THRESHOLD = 0.25
 CLOSED_WINDOW = timedelta(days=30)
-_OPEN_STATUSES = frozenset({"registered", "dispatched", "acknowledged", "returned", "replied"})
 
 
 class DupCandidate(NamedTuple):
@@ -384,10 +384,6 @@ def profile_similarity(a: Profile, b: Profile) -> float:
     return shared / union if union else 0.0
 
 
-def _clip(score: float) -> float:
-    return max(0.0, min(1.0, score))
-
-
 def _shared_words(a: dict[str, float], b: Profile, n: int = 5) -> list[str]:
     # The longest shared trigrams, not contained in one another, show what the two are about.
     theirs = set(b.keys[b.keys >= TRIGRAM_KEYS].tolist())
@@ -419,9 +415,7 @@ def find_duplicates(
     """
     if now is not None:
         candidates = [
-            c
-            for c in candidates
-            if c.status in _OPEN_STATUSES or now - c.created_at <= CLOSED_WINDOW
+            c for c in candidates if c.status in OPEN or now - c.created_at <= CLOSED_WINDOW
         ]
     if not candidates:
         return []

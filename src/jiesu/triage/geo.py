@@ -86,7 +86,6 @@ class _Districts:
         raw = resources.files("jiesu.data").joinpath("beijing_districts.geojson").read_text("utf-8")
         features = json.loads(raw)["features"]
         self.codes: list[str] = [str(f["properties"]["adcode"]) for f in features]
-        self.names: list[str] = [str(f["properties"]["name"]) for f in features]
         self.geoms: list[BaseGeometry] = [shape(f["geometry"]) for f in features]
         self.tree = STRtree(self.geoms)
 
@@ -110,8 +109,3 @@ def district_at(lat: float, lon: float, datum: Datum = "wgs84") -> str | None:
         if d.geoms[int(i)].covers(point):
             return d.codes[int(i)]
     return None
-
-
-def district_names() -> dict[str, str]:
-    d = _districts()
-    return dict(zip(d.codes, d.names, strict=True))

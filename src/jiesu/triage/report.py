@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiesu.cases.models import Case
+from jiesu.cases.workflow import HANDLED, values
 from jiesu.units.models import Category
 
 FIELDS = ("category_level1", "category_top3", "request_type", "urgency", "street", "unit")
@@ -88,7 +89,7 @@ def training_rows(session: Session, level: int = 1) -> tuple[list[str], list[str
     width = {1: 2, 2: 4, 3: 6}[level]
     rows = session.execute(
         select(Case.text, Case.category).where(
-            Case.category.is_not(None), Case.status.in_(("replied", "closed"))
+            Case.category.is_not(None), Case.status.in_(values(HANDLED))
         )
     ).all()
     texts, labels = [], []

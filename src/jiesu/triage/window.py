@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, Engine, Select, bindparam, event, or_, sel
 from sqlalchemy.orm import Session, UOWTransaction
 
 from jiesu.cases.models import Case
+from jiesu.cases.workflow import TERMINAL, values
 from jiesu.memo import engine_of
 from jiesu.triage.duplicates import CandidateSet, DupCandidate, GramIndex, cached_profile
 
@@ -49,7 +50,7 @@ INDEX_SLACK = 8
 # third of the table is above `max_id`, and only a LIMIT well below that keeps the plan on the
 # primary key backwards; at 2,000 a table of 8,000 cases was scanned whole on every group.
 FEED_LIMIT = DUP_LIMIT
-LEFT_OUT = ("merged", "terminated", "answered")
+LEFT_OUT = values(TERMINAL)  # a terminal case takes no duplicate
 _CHANGES = "jiesu.window.changes"
 
 # A window's place: ("street", code) takes the street's cases and those with no street;

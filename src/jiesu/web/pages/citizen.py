@@ -22,7 +22,7 @@ from jiesu.cases import service
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.cases.schemas import MAX_ID, Resolved, Satisfaction, digits_only
 from jiesu.cases.schemas import RegisterIn as _RegisterIn
-from jiesu.cases.workflow import Role
+from jiesu.cases.workflow import Role, Status
 from jiesu.errors import DomainError, InvalidInput
 from jiesu.inputs import digits, whole_number
 from jiesu.uow import UnitOfWork
@@ -296,7 +296,7 @@ def _track(request: Request, f: dict[str, str]) -> Response:
         tracked=found,
         events=events,
         phone4=digits(phone4),
-        can_rate=found.status == "replied" and rated is None,
+        can_rate=found.status == Status.REPLIED and rated is None,
         rated=rated is not None,
     )
 
@@ -320,7 +320,7 @@ def _rate(request: Request, f: dict[str, str]) -> Response:
     found = _tracked(request, f.get("case", ""), f.get("phone4", ""))
     if found is None:
         _guess_failed(request, f.get("case", ""))
-    if found is None or found.status != "replied":
+    if found is None or found.status != Status.REPLIED:
         msg = i18n.gettext(lang, "This case cannot be rated now.")
         return _page(request, 409, form={}, track_error=msg)
     resolved, satisfaction = f.get("resolved", ""), f.get("satisfaction", "")

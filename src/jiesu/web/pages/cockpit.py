@@ -65,7 +65,7 @@ def console(
         fig = summary.figures(uow.session, _lake(request), month)
         # Today's count is the one live figure: a range on an indexed column, never the month.
         today_volume = d.volume(uow.session, today, today + timedelta(days=1))
-    by_district = summary.district_scores(fig, org.unit_parent)
+    by_district = {u.unit: u for u in fig.units("districts")}
     ranking = {}
     for group in GROUP_NAMES:
         units = fig.units(group)
@@ -75,7 +75,7 @@ def console(
         (
             code,
             name,
-            summary.metric_value(metric, by_district.get(code), fig.district_volume.get(code, 0)),
+            summary.map_value(metric, by_district.get(code), fig.district_volume.get(code, 0)),
         )
         for code, name in org.districts()
     ]

@@ -14,7 +14,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from jiesu.analytics.engines import DuckDBEngine, run_metric
 from jiesu.assessment import service
 from jiesu.assessment.models import AssessmentPolicy, AssessmentSnapshot
-from jiesu.assessment.scoring import DEFAULT_POLICY, Assessment, UnitScore, focus_streets
+from jiesu.assessment.scoring import Assessment, UnitScore, focus_streets
 
 TREND_MONTHS = 6
 CACHE_SIZE = 64
@@ -57,28 +56,15 @@ class Figures:
         return focus_streets(self.assessment.units) if self.assessment else []
 
 
-def city_rates(units: list[UnitScore]) -> CityRates:
-    """The city's three rates over every assessed unit's cases (default factors, DESIGN §6)."""
-    n = sum(u.counts.assessed for u in units)
-    if n == 0:
+def city_rates(assessment: Assessment | None) -> CityRates:
+    """The city's three rates over every assessed unit's cases, under the weights in force
+    for the month (scoring.Assessment.overall)."""
+    if assessment is None:
         return CityRates(0, None, None, None, None)
-    p = DEFAULT_POLICY
-    responded = sum(u.counts.responded for u in units)
-    resolved = sum(u.counts.resolved + p.partly_factor * u.counts.partly for u in units)
-    satisfied = sum(u.counts.satisfied + p.basically_factor * u.counts.basically for u in units)
-    r, s, t = Fraction(responded, n), Fraction(resolved) / n, Fraction(satisfied) / n
-    composite = p.response_weight * r + p.resolution_weight * s + p.satisfaction_weight * t
-    return CityRates(n, float(r), float(s), float(t), float(composite))
-
-
-def district_scores(figures: Figures, parent: dict[str, str | None]) -> dict[str, CityRates]:
-    """Each district's rates over the cases of its government and its streets."""
-    members: dict[str, list[UnitScore]] = {}
-    for u in figures.assessment.units if figures.assessment else []:
-        district = u.unit if u.group == "districts" else parent.get(u.unit)
-        if u.group in ("districts", "streets") and district:
-            members.setdefault(district, []).append(u)
-    return {code: city_rates(units) for code, units in members.items()}
+    counts, (r, s, t, composite) = assessment.overall()
+    if counts.assessed == 0:
+        return CityRates(0, None, None, None, None)
+    return CityRates(counts.assessed, float(r), float(s), float(t), float(composite))
 
 
 def _lake_key(lake: Path) -> str:
@@ -138,16 +124,13 @@ def _compute(session: Session, lake: Path, month: str) -> Figures:
             if m == month:
                 source, version = "frozen", snap.version
     current = scored.get(month)
-    trend = [
-        (m, volumes.get(m) if volumes else None, city_rates(scored[m].units if m in scored else []))
-        for m in months
-    ]
+    trend = [(m, volumes.get(m) if volumes else None, city_rates(scored.get(m))) for m in months]
     return Figures(
         month=month,
         source=source,
         version=version,
         assessment=current,
-        city=city_rates(current.units if current else []),
+        city=city_rates(current),
         month_volume=volumes.get(month) if volumes else None,
         trend=trend,
         district_volume=district_volume,
@@ -163,6 +146,14 @@ def metric_value(name: str, rates: CityRates | None, volume: int | None) -> floa
     return None if value is None else round(100 * value, 1)
 
 
+def map_value(name: str, district: UnitScore | None, volume: int | None) -> float | None:
+    """A district's colour on the map: its volume, or its own figure in the districts ranking
+    (the same UnitScore, so map and ranking can never show two scores for one district)."""
+    if name == "volume":
+        return None if volume is None else float(volume)
+    return None if district is None else unit_metric(name, district)
+
+
 def unit_metric(name: str, u: UnitScore) -> float | None:
     if name == "volume":
         return float(u.counts.assessed)
@@ -172,4 +163,5 @@ def unit_metric(name: str, u: UnitScore) -> float | None:
         "resolution": u.resolution_rate,
         "satisfaction": u.satisfaction_rate,
     }.get(name)
-    return None if value is None else round(100 * float(value), 1)
+    # 100 × the exact fraction, then one rounding: what the ranking's "%.1f" shows.
+    return None if value is None else round(float(100 * value), 1)

@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from jiesu.cases import service
-from jiesu.cases.queries import overdue_kinds
 from jiesu.cases.schemas import DispatchIn
 from jiesu.cases.workflow import Action, Role
 from jiesu.errors import DomainError
 from jiesu.routing.rules import route
 from jiesu.routing.service import load_rules
+from jiesu.sla.due import overdue_kinds
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
 from jiesu.web.org import load_org

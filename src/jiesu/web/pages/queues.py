@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from jiesu.auth.actor import Actor
 from jiesu.cases.models import Case
 from jiesu.cases.queries import scoped
+from jiesu.cases.workflow import HANDLED, WITH_UNIT, Status, values
+from jiesu.sla.service import overdue_clause
 
 PAGE_SIZE = 25
-ACTIVE = ("dispatched", "acknowledged", "returned")
 
 
 @dataclass(frozen=True)
@@ -30,29 +31,19 @@ class Page:
         return max(1, -(-self.total // self.page_size))
 
 
-def overdue_clause(now: datetime) -> Any:
-    return and_(
-        Case.status.in_(ACTIVE),
-        or_(
-            Case.reply_due < now,
-            and_(Case.contacted_at.is_(None), Case.contact_due < now),
-        ),
-    )
-
-
 def dispatcher_queue(name: str, now: datetime) -> Select[Any]:
     stmt = select(Case)
     if name == "returns":
-        return stmt.where(Case.status == "returned").order_by(Case.updated_at)
+        return stmt.where(Case.status == Status.RETURNED.value).order_by(Case.updated_at)
     if name == "extensions":
         return stmt.where(
-            Case.status == "acknowledged", Case.extension_pending_days.is_not(None)
+            Case.status == Status.ACKNOWLEDGED.value, Case.extension_pending_days.is_not(None)
         ).order_by(Case.updated_at)
     if name == "exclusions":
         return stmt.where(Case.exclusion_state == "requested").order_by(Case.updated_at)
     if name == "overdue":
         return stmt.where(overdue_clause(now)).order_by(Case.reply_due)
-    return stmt.where(Case.status == "registered").order_by(Case.created_at, Case.id)
+    return stmt.where(Case.status == Status.REGISTERED.value).order_by(Case.created_at, Case.id)
 
 
 DISPATCHER_QUEUES = ("dispatch", "returns", "extensions", "exclusions", "overdue")
@@ -78,14 +69,16 @@ def unit_inbox(actor: Actor, name: str) -> Select[Any]:
     """A handler's cases: the unit-scoping of the API (only cases its unit holds)."""
     stmt = scoped(select(Case), actor)
     if name == "done":
-        return stmt.where(Case.status.in_(("replied", "closed"))).order_by(Case.replied_at.desc())
+        return stmt.where(Case.status.in_(values(HANDLED))).order_by(Case.replied_at.desc())
     if name == "returned":
-        return stmt.where(Case.status == "returned").order_by(Case.updated_at.desc())
-    # Open work, the nearest reply due first.
-    return stmt.where(Case.status.in_(("dispatched", "acknowledged"))).order_by(
+        return stmt.where(Case.status == Status.RETURNED.value).order_by(Case.updated_at.desc())
+    # Open work, the nearest reply due first (returned cases have their own tab).
+    return stmt.where(Case.status.in_(values(WITH_UNIT - {Status.RETURNED}))).order_by(
         Case.reply_due, Case.id
     )
 
 
 def callback_queue() -> Select[Any]:
-    return select(Case).where(Case.status == "replied").order_by(Case.callback_due, Case.id)
+    return (
+        select(Case).where(Case.status == Status.REPLIED.value).order_by(Case.callback_due, Case.id)
+    )
