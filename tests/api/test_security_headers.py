@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import auth
+from jiesu.clock import FixedClock
+from tests.api.pages_helpers import login
+from tests.conftest import Database
+from tests.helpers import auth, register
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -42,3 +45,28 @@ def test_pages_get_the_consoles_headers_not_the_apis(client: TestClient) -> None
     assert page.headers["X-Frame-Options"] == "DENY"
     names = [k.lower() for k, _ in page.headers.multi_items()]
     assert len(names) == len(set(names))
+
+
+def test_console_pages_and_exports_are_never_cached(
+    client: TestClient, db: Database, clock: FixedClock
+) -> None:
+    # An agent's and a dispatcher's pages show the citizen's full phone; a browser's back
+    # button or a shared proxy must not hand it to the next person at the desk.
+    case = register(db, clock)
+    for username, paths in {
+        "agent": ["/agent"],
+        "leader": [f"/cockpit/case/{case.id}"],
+        "dispatcher": ["/dispatcher", "/dispatcher/export"],
+        "admin": ["/admin", "/admin/export"],
+    }.items():
+        client.cookies.clear()
+        login(client, username)
+        for path in paths:
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.status_code)
+            assert page.headers["Cache-Control"] == "no-store", path
+    # The login form and the citizen's tracker carry no-store too; static files stay cacheable.
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/citizen").headers["Cache-Control"] == "no-store"
+    css = client.get("/static/app.css")
+    assert css.status_code == 200 and "no-store" not in css.headers.get("Cache-Control", "")
