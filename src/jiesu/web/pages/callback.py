@@ -67,8 +67,7 @@ def case_page(
         except NotFound as exc:
             return render(request, "refused.html", user, 404, message=exc.message)
         rating = uow.session.scalar(
-            select(CitizenRating)
-            .where(
+            select(CitizenRating).where(
                 CitizenRating.case_id == case_id,
                 CitizenRating.applied.is_(False),
                 # The citizen's newest answer; earlier ones are its history, not a choice.
