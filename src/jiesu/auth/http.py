@@ -123,10 +123,9 @@ class ApiHeaders:
         if not path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        extra = list(_API_HEADERS)
-        # Swagger UI under /api/v1/docs needs its own scripts; JSON needs nothing at all.
-        if not path.startswith("/api/v1/docs"):
-            extra.append(_API_CSP)
+        # JSON needs nothing at all; the Swagger page sets its own CSP (jiesu.web.apidocs),
+        # which is kept as every header a response sets itself.
+        extra = [*_API_HEADERS, _API_CSP]
         # Personal data and tokens must not sit in shared or browser caches.
         no_store = path.startswith("/api/v1/auth") or any(
             name == b"authorization" for name, _ in scope.get("headers") or ()
