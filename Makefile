@@ -16,14 +16,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP) vendor
 
 # Browser libraries from npm (web/package-lock.json), copied next to the app's own static files;
-# nothing is fetched from a CDN at run time.
+# nothing is fetched from a CDN at run time (the API's Swagger page included). No package's
+# install script runs: only files are copied (swagger-ui-dist's would send usage analytics).
 VENDOR := src/jiesu/web/static/vendor
+SWAGGER := web/node_modules/swagger-ui-dist
 vendor: $(VENDOR)/.stamp
 
 $(VENDOR)/.stamp: web/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp web/node_modules/htmx.org/dist/htmx.min.js web/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp $(SWAGGER)/swagger-ui-bundle.js $(SWAGGER)/swagger-ui.css $(VENDOR)/
 	touch $@
 
 demo: install

@@ -30,6 +30,7 @@ from jiesu.open311.views import router as open311_router
 from jiesu.settings import Settings, get_settings
 from jiesu.triage.views import router as triage_router
 from jiesu.units.views import router as units_router
+from jiesu.web.apidocs import install as install_api_docs
 from jiesu.web.setup import install as install_web
 
 log = logging.getLogger("jiesu")
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version=__version__,
         description="Citizen-request hotline platform (接诉即办, Open311).",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # jiesu.web.apidocs serves it from our own files, not a CDN
         redoc_url=None,
     )
     engine = make_engine(settings.database_url)
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(knowledge_router, prefix="/api/v1")
     app.include_router(governance_router, prefix="/api/v1")
     install_web(app)
+    install_api_docs(app)
     app.include_router(triage_router, prefix="/api/v1")
     app.include_router(open311_router)
     app.include_router(audit_router, prefix="/api/v1")

@@ -101,9 +101,34 @@ def test_admin_crud_and_refusals(kb: TestClient, clock: FixedClock) -> None:
     assert kb.delete(f"/api/v1/knowledge/{art['id']}", headers=agent).status_code == 403
     assert kb.delete(f"/api/v1/knowledge/{art['id']}", headers=admin).status_code == 204
     assert kb.get("/api/v1/knowledge", params={"q": "取暖"}, headers=agent).json() == []
-    kept = kb.get(f"/api/v1/knowledge/{art['id']}", headers=agent).json()
-    assert kept["active"] is False  # retired, still readable for cases that cite it
+    kept = kb.get(f"/api/v1/knowledge/{art['id']}", headers=admin).json()
+    assert kept["active"] is False  # retired, kept for its manager (and the cases citing it)
     assert kb.put("/api/v1/knowledge/999999", json=body, headers=admin).status_code == 404
+
+
+def test_retired_article_is_gone_for_everyone_but_its_managers(kb: TestClient) -> None:
+    # Withdrawn guidance must not reach a citizen through an agent following an old link:
+    # after retirement the article answers 404 to every reader, as if it never existed.
+    admin = auth(kb, "admin")
+    made = kb.post("/api/v1/knowledge", json=_article("旧版养老补贴标准"), headers=admin).json()
+    readers = ["agent", "dispatcher", "callback", "leader", "analyst", "unit-110101001"]
+    for username in readers:
+        got = kb.get(f"/api/v1/knowledge/{made['id']}", headers=auth(kb, username))
+        assert got.status_code == 200, username
+    assert kb.delete(f"/api/v1/knowledge/{made['id']}", headers=admin).status_code == 204
+    for username in readers:
+        headers = auth(kb, username)
+        gone = kb.get(f"/api/v1/knowledge/{made['id']}", headers=headers)
+        assert gone.status_code == 404, username
+        assert "旧版" not in gone.text
+        found = kb.get("/api/v1/knowledge", params={"q": "养老补贴"}, headers=headers)
+        assert found.status_code == 200 and found.json() == []
+        listed = kb.get("/api/v1/knowledge", params={"include_inactive": "true"}, headers=headers)
+        assert listed.status_code == 403
+    back = kb.get(f"/api/v1/knowledge/{made['id']}", headers=admin)
+    assert back.status_code == 200 and back.json()["active"] is False
+    hits = kb.get("/api/v1/knowledge", params={"include_inactive": "true"}, headers=admin).json()
+    assert [h["id"] for h in hits] == [made["id"]]
 
 
 def test_consultation_answered_from_an_article_records_it(kb: TestClient) -> None:

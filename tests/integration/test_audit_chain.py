@@ -223,3 +223,14 @@ def test_imported_history_is_chained(db: Database, clock: FixedClock) -> None:
         assert report.ok and report.cases == imported > 900
     finally:
         purge(db)
+
+
+def test_truncate_of_the_event_log_is_refused(db: Database, history: list[int]) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; DELETE without WHERE fires the row trigger")
+    # The row trigger does not fire on TRUNCATE: the statement trigger of 0012 refuses it,
+    # on its own and as the cascade of truncating the cases.
+    for statement in ("TRUNCATE case_event", "TRUNCATE case_record CASCADE"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    assert len(events(db, history[0])) > 3

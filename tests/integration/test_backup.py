@@ -4,6 +4,8 @@ consistent, and a backup of the other kind is refused before anything changes.""
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,3 +165,19 @@ def test_restore_of_the_other_kind_is_refused(
     done = runner.invoke(app, ["db", "restore", str(junk), "--yes"])
     assert done.exit_code == 2 and "is not a jiesu backup" in done.output
     assert snapshot(db.url) == before
+
+
+def test_backup_file_is_readable_by_its_owner_only(
+    cli_env: Database, clock: FixedClock, tmp_path: Path
+) -> None:
+    # Every citizen's name and phone is in the file: another local account must not read it,
+    # whatever the operator's umask (022, the usual one, gave 0644 before).
+    register(cli_env, clock, text="楼道堆物堵塞消防通道，请清理。")
+    out = tmp_path / "jiesu.backup"
+    old = os.umask(0o022)
+    try:
+        done = runner.invoke(app, ["db", "backup", "--out", str(out)])
+    finally:
+        os.umask(old)
+    assert done.exit_code == 0, done.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

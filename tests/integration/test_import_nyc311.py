@@ -22,7 +22,7 @@ from jiesu.importers.models import ExternalRef
 from jiesu.importers.nyc311 import import_nyc311
 from jiesu.settings import get_settings
 from jiesu.units.models import Unit
-from tests.conftest import SHARED_DATA, Database
+from tests.conftest import SHARED_DATA, Database, truncate_pg
 from tests.helpers import register
 from tests.integration.test_audit_chain import tampering
 
@@ -39,7 +39,7 @@ def purge(db: Database) -> None:
     if db.backend != "postgresql":
         return
     with db.engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE case_record RESTART IDENTITY CASCADE"))
+        truncate_pg(conn, "case_record")
         conn.execute(sa.text("DELETE FROM unit WHERE code LIKE 'NYC-%' OR code LIKE 'IMPORT-%'"))
         conn.execute(sa.text("DELETE FROM category WHERE code = :c"), {"c": CATCH_ALL_CATEGORY})
 

@@ -123,10 +123,9 @@ class ApiHeaders:
         if not path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        extra = list(_API_HEADERS)
-        # Swagger UI under /api/v1/docs needs its own scripts; JSON needs nothing at all.
-        if not path.startswith("/api/v1/docs"):
-            extra.append(_API_CSP)
+        # JSON needs nothing at all; the Swagger page sets its own CSP (jiesu.web.apidocs),
+        # which is kept as every header a response sets itself.
+        extra = [*_API_HEADERS, _API_CSP]
         # Personal data and tokens must not sit in shared or browser caches.
         no_store = path.startswith("/api/v1/auth") or any(
             name == b"authorization" for name, _ in scope.get("headers") or ()
@@ -146,24 +145,37 @@ class ApiHeaders:
         await self.app(scope, receive, with_headers)
 
 
+_NO_STORE = (b"cache-control", b"no-store")
+
+
 class PageHeaders:
     """Default headers on every response outside /api/ (the consoles): each is added unless
-    the response set its own. Plain ASGI, like ApiHeaders."""
+    the response set its own. Every response outside `cacheable` (the static files) also gets
+    `Cache-Control: no-store`: console pages and exports show citizens' names and full phones,
+    which must not stay in a shared proxy or the browser's cache after logout. Plain ASGI,
+    like ApiHeaders."""
 
-    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+    def __init__(
+        self, app: ASGIApp, headers: dict[str, str], cacheable: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self.cacheable = cacheable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").startswith("/api/"):
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
+        defaults = self.headers
+        if not path.startswith(self.cacheable):
+            defaults = [*defaults, _NO_STORE]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or ())
                 present = {name.lower() for name, _ in headers}
-                message["headers"] = headers + [(n, v) for n, v in self.headers if n not in present]
+                message["headers"] = headers + [(n, v) for n, v in defaults if n not in present]
             await send(message)
 
         await self.app(scope, receive, with_headers)

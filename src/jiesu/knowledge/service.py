@@ -15,12 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from jiesu.cases.workflow import Role
 from jiesu.errors import Conflict, InvalidInput, NotFound
 from jiesu.inputs import Input
 from jiesu.knowledge.models import Article
 from jiesu.units.models import Category
 
 MAX_TERMS = 8
+# The roles that write articles; they alone see retired ones (to edit or reactivate them).
+MANAGERS = (Role.ADMIN,)
 WEIGHTS = {"title": 3, "keywords": 2, "body": 1}
 
 
@@ -80,6 +83,15 @@ def create_article(session: Session, cmd: ArticleIn, now: datetime) -> Article:
 def get_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
+        raise NotFound(f"article {article_id} not found")
+    return article
+
+
+def read_article(session: Session, article_id: int, role: Role) -> Article:
+    """A retired article is gone for everyone but its managers: an agent must not answer a
+    citizen from withdrawn guidance by following an old link or a cited id."""
+    article = get_article(session, article_id)
+    if not article.active and role not in MANAGERS:
         raise NotFound(f"article {article_id} not found")
     return article
 

@@ -28,19 +28,19 @@ def search(
     """Best matches first: a word in the title counts 3, in the keywords 2, in the body 1."""
     require(actor, *STAFF)
     if include_inactive:
-        require(actor, Role.ADMIN)
+        require(actor, *service.MANAGERS)
     return service.search(uow.session, q, category, include_inactive=include_inactive, limit=limit)
 
 
 @router.get("/{article_id}", response_model=ArticleOut)
 def get_article(article_id: ArticleId, uow: UowDep, actor: CurrentActor) -> ArticleOut:
     require(actor, *STAFF)
-    return service.to_out(service.get_article(uow.session, article_id))
+    return service.to_out(service.read_article(uow.session, article_id, actor.role))
 
 
 @router.post("", response_model=ArticleOut, status_code=status.HTTP_201_CREATED)
 def create(body: ArticleIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> ArticleOut:
-    require(actor, Role.ADMIN)
+    require(actor, *service.MANAGERS)
     article = service.create_article(uow.session, body, clock.now())
     uow.commit()
     return service.to_out(article)
@@ -50,7 +50,7 @@ def create(body: ArticleIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -
 def update(
     article_id: ArticleId, body: ArticleIn, uow: UowDep, clock: ClockDep, actor: CurrentActor
 ) -> ArticleOut:
-    require(actor, Role.ADMIN)
+    require(actor, *service.MANAGERS)
     article = service.update_article(uow.session, article_id, body, clock.now())
     uow.commit()
     return service.to_out(article)
@@ -59,7 +59,7 @@ def update(
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
 def retire(article_id: ArticleId, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Response:
     """Retires the article (inactive, hidden from search); cases that cite it keep the id."""
-    require(actor, Role.ADMIN)
+    require(actor, *service.MANAGERS)
     service.retire_article(uow.session, article_id, clock.now())
     uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,8 @@ all or nothing. Both need the client tools on PATH (Debian: postgresql-client, s
 version as the server or newer).
 
 A backup file says what it is by its first bytes ("SQLite format 3", "PGDMP"); restoring one
-kind over a database of the other kind is refused before anything is touched.
+kind over a database of the other kind is refused before anything is touched. A backup file is
+created with mode 0600 (owner only), whatever the umask: it holds every citizen's personal data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
+BACKUP_MODE = 0o600
 
 
 class BackupError(Exception):
@@ -66,6 +68,7 @@ def backup(url: str, out: Path) -> BackupInfo:
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
+        _private_file(partial)
         if kind == "sqlite":
             _sqlite_copy(_sqlite_path(url), partial)
         else:
@@ -74,10 +77,19 @@ def backup(url: str, out: Path) -> BackupInfo:
                 url,
                 ["-Fc", "--no-owner", "--no-privileges", "-f", str(partial)],
             )
+        # Again after the tool ran, in case it replaced the file rather than writing into it.
+        partial.chmod(BACKUP_MODE)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
     return BackupInfo(kind, out, out.stat().st_size)
+
+
+def _private_file(path: Path) -> None:
+    """Create the file empty, readable by its owner only, before anything is written into it:
+    a backup holds every citizen's name and phone, and a file made by the tool would take the
+    umask's mode (0644, readable by every local account) for as long as the copy runs."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, BACKUP_MODE))
 
 
 def restore(url: str, path: Path) -> BackupInfo:

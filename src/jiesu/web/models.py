@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jiesu.db import Base, UTCDateTime
@@ -27,9 +27,23 @@ class CitizenRating(Base):
 
     The workflow lets only the callback role record a callback, so this waits as a pending
     rating that the callback agent sees and confirms (or overrides) with one click.
+
+    One rating per case counts: the newest. A citizen who rates again supersedes the earlier
+    rating (kept, with superseded_at, as the case's rating history); the partial unique index
+    lets the database itself refuse a second current rating, so a flood of posts never puts
+    more than one answer before the callback agent or into the assessment.
     """
 
     __tablename__ = "citizen_rating"
+    __table_args__ = (
+        Index(
+            "ux_citizen_rating_current",
+            "case_id",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
@@ -39,6 +53,7 @@ class CitizenRating(Base):
     satisfaction: Mapped[str] = mapped_column(String(15))
     note: Mapped[str] = mapped_column(Text, default="")
     applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class CitizenPhoto(Base):

@@ -16,6 +16,7 @@ from jiesu.web.render import render
 from jiesu.web.session import CsrfRefused, LoginRequired, RoleRefused, load_user
 
 STATIC = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static/"
 
 # No inline script or style anywhere: every page works under this policy.
 CSP = (
@@ -76,4 +77,5 @@ def install(app: FastAPI, web_settings: WebSettings | None = None) -> None:
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",
         },
+        cacheable=(STATIC_PREFIX,),
     )

@@ -34,7 +34,9 @@ def console(request: Request, user: PageUser, page: int = 1) -> Response:
         rated = set(
             uow.session.scalars(
                 select(CitizenRating.case_id).where(
-                    CitizenRating.case_id.in_(ids), CitizenRating.applied.is_(False)
+                    CitizenRating.case_id.in_(ids),
+                    CitizenRating.applied.is_(False),
+                    CitizenRating.superseded_at.is_(None),
                 )
             )
         )
@@ -65,10 +67,12 @@ def case_page(
         except NotFound as exc:
             return render(request, "refused.html", user, 404, message=exc.message)
         rating = uow.session.scalar(
-            select(CitizenRating)
-            .where(CitizenRating.case_id == case_id, CitizenRating.applied.is_(False))
-            .order_by(CitizenRating.id.desc())
-            .limit(1)
+            select(CitizenRating).where(
+                CitizenRating.case_id == case_id,
+                CitizenRating.applied.is_(False),
+                # The citizen's newest answer; earlier ones are its history, not a choice.
+                CitizenRating.superseded_at.is_(None),
+            )
         )
     return render(request, "callback_case.html", user, org=org, c=case, rating=rating)
 

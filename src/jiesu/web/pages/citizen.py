@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -327,17 +328,36 @@ def _rate(request: Request, f: dict[str, str]) -> Response:
     if resolved not in RESOLVED_VALUES or satisfaction not in SATISFACTION_VALUES:
         msg = i18n.gettext(lang, "Answer all three questions.")
         return flash.redirect(request, back, anon_csrf(request), error=msg)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        uow.session.add(
-            CitizenRating(
-                case_id=found.id,
-                at=request.app.state.clock.now(),
-                contacted=f.get("contacted") == "yes",
-                resolved=resolved,
-                satisfaction=satisfaction,
-                note=f.get("note", "")[:2000],
-            )
-        )
-        uow.commit()
+    answers = {
+        "contacted": f.get("contacted") == "yes",
+        "resolved": resolved,
+        "satisfaction": satisfaction,
+        "note": f.get("note", "")[:2000],
+    }
+    # Two posts at the same moment: the unique index lets one become current and refuses
+    # the other, which tries once more on top of it.
+    for _ in range(2):
+        try:
+            _store_rating(request, found.id, answers)
+            break
+        except IntegrityError:
+            continue
+    else:
+        msg = i18n.gettext(lang, "This case cannot be rated now.")
+        return _page(request, 409, form={}, track_error=msg)
     ok = i18n.gettext(lang, "Thank you for your rating.")
     return flash.redirect(request, back, anon_csrf(request), ok=ok)
+
+
+def _store_rating(request: Request, case_id: int, answers: dict[str, Any]) -> None:
+    """The case's one current rating is the newest: the earlier ones are marked superseded
+    (kept as its history), so rating many times never counts more than once."""
+    now = request.app.state.clock.now()
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        uow.session.execute(
+            update(CitizenRating)
+            .where(CitizenRating.case_id == case_id, CitizenRating.superseded_at.is_(None))
+            .values(superseded_at=now)
+        )
+        uow.session.add(CitizenRating(case_id=case_id, at=now, **answers))
+        uow.commit()
