@@ -22,6 +22,8 @@ def _rate(client: TestClient, token: str, case_id: int, **answers: str) -> None:
         follow_redirects=False,
     )
     assert resp.status_code == 303, resp.text
+    # The phone digits are the tracker's secret: the redirect never carries them.
+    assert "5678" not in resp.headers["location"] and "phone4" not in resp.headers["location"]
 
 
 def test_rating_again_replaces_the_earlier_answer(

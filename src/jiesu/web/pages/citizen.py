@@ -127,16 +127,6 @@ def _guess(request: Request, case_id: str, phone4: str) -> tuple[Case | None, in
     return found, 0
 
 
-def _guess_refused(request: Request, case_id: str) -> int:
-    """For the rating form: counts its guess before the check (its one right guess counts
-    too); seconds to wait, or 0."""
-    return _take_guess(request, _case_key(case_id), request.app.state.clock.now())
-
-
-def _guess_failed(request: Request, case_id: str) -> None:
-    """Nothing left to count: `_guess_refused` counted the guess before it was checked."""
-
-
 def _wait_text(lang: str, message: str, wait: int) -> str:
     return i18n.gettext(lang, message) % {"minutes": max(1, -(-wait // 60))}
 
@@ -314,13 +304,11 @@ def _rate(request: Request, f: dict[str, str]) -> Response:
     if not same(f.get(CSRF_FIELD), request.cookies.get(ANON_CSRF_COOKIE)):
         msg = i18n.gettext(lang, "The form expired; please try again.")
         return _page(request, 403, form={}, track_error=msg)
-    back = with_query("/citizen/track", case=f.get("case"), phone4=f.get("phone4"))
-    wait = _guess_refused(request, f.get("case", ""))
+    # The phone digits are the tracker's secret: never in a URL (access logs, history).
+    back = with_query("/citizen/track", case=f.get("case"))
+    found, wait = _guess(request, f.get("case", "")[:20], f.get("phone4", "")[:8])
     if wait:
         return _too_many(request, wait)
-    found = _tracked(request, f.get("case", ""), f.get("phone4", ""))
-    if found is None:
-        _guess_failed(request, f.get("case", ""))
     if found is None or found.status != Status.REPLIED:
         msg = i18n.gettext(lang, "This case cannot be rated now.")
         return _page(request, 409, form={}, track_error=msg)
