@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +15,21 @@ from jiesu.cases.models import Assignment, Case, CaseEvent, Task
 from jiesu.cases.schemas import CaseOut, CasePage, EventOut, TaskOut
 from jiesu.cases.service import visible_case
 from jiesu.cases.workflow import Role, Status, allowed_actions
+from jiesu.privacy.redact import redact, redact_value
 
 # Units, leaders and analysts see masked phone numbers (DESIGN §9); the centre's own
-# agents, dispatchers and callback agents call the citizen and see it whole.
+# agents, dispatchers and callback agents call the citizen and see it whole. The masking covers
+# what the citizen said, too: text, replies, notes and event payloads are redacted for them.
 UNMASKED_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.CALLBACK})
+
+
+def shown_text(case: Case, actor: Actor) -> Callable[[str], str]:
+    """How this actor reads free text about this case: whole, or without personal data
+    (phones, ID numbers, e-mails, bank cards, the citizen's own name and number)."""
+    if actor.role in UNMASKED_ROLES:
+        return lambda text: text
+    known = (case.citizen_name, case.citizen_phone)
+    return lambda text: redact(text, known)
 
 
 def mask_phone(phone: str) -> str:
@@ -53,16 +64,17 @@ def _citizen(case: Case, actor: Actor) -> dict[str, str]:
 def _case_out(
     case: Case, actor: Actor, now: datetime, co: Sequence[str], tasks: Sequence[Task]
 ) -> CaseOut:
+    shown = shown_text(case, actor)
     return CaseOut(
         id=case.id,
         status=case.status,
         version=case.version,
-        text=case.text,
+        text=shown(case.text),
         request_type=case.request_type,
         category=case.category,
         urgency=case.urgency,
         channel=case.channel,
-        address=case.address,
+        address=shown(case.address),
         district=case.district,
         street=case.street,
         lat=case.lat,
@@ -76,13 +88,13 @@ def _case_out(
                 unit=t.unit_code,
                 status=t.status,
                 due=t.due,
-                reason=t.reason,
-                reply_text=t.reply_text,
+                reason=shown(t.reason),
+                reply_text=shown(t.reply_text),
             )
             for t in tasks
         ],
-        answer_text=case.answer_text,
-        reply_text=case.reply_text,
+        answer_text=shown(case.answer_text),
+        reply_text=shown(case.reply_text),
         master_case_id=case.master_case_id,
         escalation_level=case.escalation_level,
         reopen_count=case.reopen_count,
@@ -191,10 +203,13 @@ def list_cases(
 
 
 def list_events(session: Session, actor: Actor, case_id: int) -> list[EventOut]:
-    visible_case(session, actor, case_id)
+    case = visible_case(session, actor, case_id)
     rows = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
     )
+    shown = shown_text(case, actor)
+    masked = actor.role not in UNMASKED_ROLES
+    known = (case.citizen_name, case.citizen_phone)
     return [
         EventOut(
             id=e.id,
@@ -205,8 +220,8 @@ def list_events(session: Session, actor: Actor, case_id: int) -> list[EventOut]:
             action=e.action,
             from_status=e.from_status,
             to_status=e.to_status,
-            reason=e.reason,
-            payload=e.payload,
+            reason=shown(e.reason),
+            payload=redact_value(e.payload, known) if masked else e.payload,
         )
         for e in rows
     ]
