@@ -169,8 +169,12 @@ def test_masked_roles_read_no_personal_data_in_text_notes_replies_or_events(
 
 @pytest.mark.parametrize(
     ("user", "page"),
-    [("leader", "/cockpit/case/{id}"), ("analyst", "/cockpit/case/{id}")]
-    + [(f"unit-{STREET}", "/unit/case/{id}"), (f"unit-{STREET}", "/unit?box=done")],
+    [
+        ("leader", "/cockpit/case/{id}"),
+        ("analyst", "/cockpit/case/{id}"),
+        (f"unit-{STREET}", "/unit/case/{id}"),
+        (f"unit-{STREET}", "/unit?box=done"),
+    ],
 )
 def test_masked_roles_pages_show_no_personal_data(
     client: TestClient, db: Database, clock: FixedClock, user: str, page: str
