@@ -64,7 +64,8 @@ def test_governance_csv_and_xlsx_exports_write_formulas_as_text(tmp_path: Path) 
     out = tmp_path / "topics.xlsx"
     render(body, "items", ["title", "count"], "xlsx", out)
     cells = texts_in(out.read_bytes())
-    assert [v for v, kind in cells if kind == "s"] == FORMULAS
+    # XML reads a carriage return back as a newline; the cell is text either way.
+    assert [v for v, kind in cells if kind == "s"] == [f.replace("\r", "\n") for f in FORMULAS]
     assert all(kind != "f" for _, kind in cells)
     text = render(body, "items", ["title", "count"], "csv", None)
     assert text is not None
