@@ -173,7 +173,13 @@ def _state(db: Database, case_id: int) -> tuple[int, str, int]:
 
 
 def test_matrix(client: TestClient, db: Database, clock: FixedClock) -> None:
-    case = register(db, clock, text=f"{MARKER}：楼道堆物", citizen={"name": NAME, "phone": PHONE})
+    # The citizen's name and number are in the text too: masking must reach the text (#16).
+    case = register(
+        db,
+        clock,
+        text=f"{MARKER}：楼道堆物，我是{NAME}，电话{PHONE}",
+        citizen={"name": NAME, "phone": PHONE},
+    )
     do(db, clock, DISPATCHER, case.id, "dispatch", lead_unit=STREET)
     before = _state(db, case.id)
     headers = {name: auth(client, name) if role else {} for name, role in ACTORS.items()}
@@ -199,8 +205,8 @@ def test_matrix(client: TestClient, db: Database, clock: FixedClock) -> None:
             if role is None and kind in (CASE_READ, CASE_ACTION, REVEAL, SELF):
                 check(resp.status_code == 401, route, actor, resp, "must need a login")
             if actor == OTHER_UNIT and kind != PUBLIC:
-                # Open311 shows every request's description publicly (by design, no personal
-                # data); everywhere else another unit's case must be invisible.
+                # Open311 shows every request's description publicly (redacted: no personal
+                # data, no building or room); everywhere else another unit's case is invisible.
                 check(MARKER not in text, route, actor, resp, "other unit sees the case")
                 if kind in (CASE_READ, CASE_ACTION, REVEAL):
                     check(resp.status_code == 404, route, actor, resp, "other unit must get 404")

@@ -15,6 +15,7 @@ import typer
 from jiesu.analytics.engines import MetricEngine, open_engine
 from jiesu.assessment.scoring import Assessment
 from jiesu.errors import DomainError
+from jiesu.sheets import csv_dict
 from jiesu.uow import configured_uow
 
 assess_app = typer.Typer(
@@ -113,7 +114,7 @@ def assess(
         fields += ["satisfaction_rate", "composite", "rank"]
         writer = csv.DictWriter(buf, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(body["units"])
+        writer.writerows(csv_dict(u) for u in body["units"])
         text = buf.getvalue()
     elif format_ == "xlsx":
         from jiesu.assessment.report import assessment_xlsx

@@ -23,6 +23,7 @@ from jiesu.assessment.scoring import (
     policy_for,
     rates,
 )
+from jiesu.sheets import xlsx_append
 
 GROUP_TITLES = {
     "districts": "区",
@@ -145,12 +146,12 @@ def assessment_xlsx(body: dict[str, Any], out: Path) -> None:
 
 def _sheet_rows(ws: Any, units: list[dict[str, Any]], with_group: bool = False) -> None:
     headers = [*HEADERS, "分组"] if with_group else HEADERS
-    ws.append(headers)
+    xlsx_append(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for u in units:
         row = [u[c] if u[c] is not None else "未排名" for c in COLUMNS]
-        ws.append([*row, u["group"]] if with_group else row)
+        xlsx_append(ws, [*row, u["group"]] if with_group else row)
     for row in ws.iter_rows(min_row=2, min_col=5, max_col=7):
         for cell in row:
             cell.number_format = "0.00%"
@@ -161,20 +162,21 @@ def write_xlsx(report: MonthlyReport, out: Path) -> None:
     ws = wb.active
     assert ws is not None
     ws.title = "全市概况"
-    ws.append(["月份", report.month])
-    ws.append(["数据来源", report.source])
+    xlsx_append(ws, ["月份", report.month])
+    xlsx_append(ws, ["数据来源", report.source])
     for key, label in _TOTAL_LABELS.items():
-        ws.append([label, report.totals[key]])
+        xlsx_append(ws, [label, report.totals[key]])
     for group in GROUP_NAMES:
         _sheet_rows(wb.create_sheet(GROUP_TITLES[group]), report.rankings[group])
     moved = wb.create_sheet("排名变化")
-    moved.append(["单位代码", "单位", "分组", "本月排名", "变化"])
+    xlsx_append(moved, ["单位代码", "单位", "分组", "本月排名", "变化"])
     for m in report.movers:
-        moved.append([m["unit"], m["name"], m["group"], m["rank"], m["moved"]])
+        xlsx_append(moved, [m["unit"], m["name"], m["group"], m["rank"], m["moved"]])
     cats = wb.create_sheet("问题类别")
-    cats.append(["类别", "名称", "考评量", "解决率", "满意率", "综合得分"])
+    xlsx_append(cats, ["类别", "名称", "考评量", "解决率", "满意率", "综合得分"])
     for c in report.categories:
-        cats.append(
+        xlsx_append(
+            cats,
             [
                 c["category"],
                 c["name"],
@@ -182,13 +184,13 @@ def write_xlsx(report: MonthlyReport, out: Path) -> None:
                 c["resolution_rate"],
                 c["satisfaction_rate"],
                 c["composite"],
-            ]
+            ],
         )
     focus = wb.create_sheet("治理类街乡镇")
-    focus.append(["单位代码", "单位", "考评量", "综合得分", "近12月综合得分"])
+    xlsx_append(focus, ["单位代码", "单位", "考评量", "综合得分", "近12月综合得分"])
     for f in report.focus:
         trend = " ".join("-" if t is None else f"{t:.2f}" for t in f["trend"])
-        focus.append([f["unit"], f["name"], f["assessed"], f["composite"], trend])
+        xlsx_append(focus, [f["unit"], f["name"], f["assessed"], f["composite"], trend])
     wb.save(out)
 
 

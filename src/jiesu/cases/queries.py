@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +16,22 @@ from jiesu.cases.models import Assignment, Case, CaseEvent, Task
 from jiesu.cases.schemas import CaseOut, CasePage, EventOut, TaskOut
 from jiesu.cases.service import visible_case
 from jiesu.cases.workflow import Role, Status, allowed_actions
+from jiesu.privacy.redact import redact, redact_value
 from jiesu.sla.due import overdue_kinds
 
 # Units, leaders and analysts see masked phone numbers (DESIGN §9); the centre's own
-# agents, dispatchers and callback agents call the citizen and see it whole.
+# agents, dispatchers and callback agents call the citizen and see it whole. The masking covers
+# what the citizen said, too: text, replies, notes and event payloads are redacted for them.
 UNMASKED_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.CALLBACK})
+
+
+def shown_text(case: Case, actor: Actor) -> Callable[[str], str]:
+    """How this actor reads free text about this case: whole, or without personal data
+    (phones, ID numbers, e-mails, bank cards, the citizen's own name and number)."""
+    if actor.role in UNMASKED_ROLES:
+        return lambda text: text
+    known = (case.citizen_name, case.citizen_phone)
+    return lambda text: redact(text, known)
 
 
 def mask_phone(phone: str) -> str:
@@ -43,16 +54,17 @@ def _citizen(case: Case, actor: Actor) -> dict[str, str]:
 def _case_out(
     case: Case, actor: Actor, now: datetime, co: Sequence[str], tasks: Sequence[Task]
 ) -> CaseOut:
+    shown = shown_text(case, actor)
     return CaseOut(
         id=case.id,
         status=case.status,
         version=case.version,
-        text=case.text,
+        text=shown(case.text),
         request_type=case.request_type,
         category=case.category,
         urgency=case.urgency,
         channel=case.channel,
-        address=case.address,
+        address=shown(case.address),
         district=case.district,
         street=case.street,
         lat=case.lat,
@@ -66,13 +78,13 @@ def _case_out(
                 unit=t.unit_code,
                 status=t.status,
                 due=t.due,
-                reason=t.reason,
-                reply_text=t.reply_text,
+                reason=shown(t.reason),
+                reply_text=shown(t.reply_text),
             )
             for t in tasks
         ],
-        answer_text=case.answer_text,
-        reply_text=case.reply_text,
+        answer_text=shown(case.answer_text),
+        reply_text=shown(case.reply_text),
         master_case_id=case.master_case_id,
         escalation_level=case.escalation_level,
         reopen_count=case.reopen_count,
@@ -181,13 +193,18 @@ def list_cases(
 
 
 def list_events(session: Session, actor: Actor, case_id: int) -> list[EventOut]:
-    visible_case(session, actor, case_id)
+    case = visible_case(session, actor, case_id)
     rows = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
     ).all()
     keys = personal.keys_for(session, (case_id,))
+    shown = shown_text(case, actor)
+    masked = actor.role not in UNMASKED_ROLES
+    known = (case.citizen_name, case.citizen_phone)
     out = []
     for e in rows:
+        # Decrypted first (shredded text reads as its placeholder), then redacted for the
+        # roles that see personal data masked.
         reason, payload = personal.open_event(keys, case_id, e.reason, e.payload)
         out.append(
             EventOut(
@@ -199,8 +216,8 @@ def list_events(session: Session, actor: Actor, case_id: int) -> list[EventOut]:
                 action=e.action,
                 from_status=e.from_status,
                 to_status=e.to_status,
-                reason=reason,
-                payload=payload,
+                reason=shown(reason),
+                payload=redact_value(payload, known) if masked else payload,
             )
         )
     return out

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from jiesu.sheets import csv_row, xlsx_append
+
 FORMATS = ("json", "table", "csv", "xlsx")
 
 
@@ -39,9 +41,9 @@ def render(
         wb = Workbook()
         ws = wb.active
         ws.title = rows_key
-        ws.append(list(columns))
+        xlsx_append(ws, columns)
         for row in flat_rows(rows, columns):
-            ws.append(row)
+            xlsx_append(ws, row)
         wb.save(out)
         return None
     if fmt == "json":
@@ -49,8 +51,8 @@ def render(
     elif fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(columns)
-        writer.writerows(flat_rows(rows, columns))
+        writer.writerow(csv_row(columns))
+        writer.writerows(csv_row(r) for r in flat_rows(rows, columns))
         text = buf.getvalue()
     else:
         lines = ["\t".join(columns)]

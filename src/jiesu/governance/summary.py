@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from jiesu.analytics.lake import LakeState, check_month
 from jiesu.errors import DomainError, InvalidInput, NotFound
+from jiesu.privacy.redact import redact
 
 FORMAT = 1
 FOLDER = "_governance"
@@ -105,6 +106,14 @@ def summarise(
     return body
 
 
+def _sample_title(m: Any) -> str:
+    """Leaders read these: the title without the caller's number (DESIGN §9). A title cut from
+    the text is redacted whole first, so a number cut in half at 40 characters is gone too."""
+    if m.body.startswith(m.title):
+        return redact(m.body)[: len(m.title)]
+    return redact(m.title)
+
+
 def _topics(lake: Path, month: str, top: int, samples: int) -> dict[str, Any]:
     from jiesu.governance import service
     from jiesu.governance.inputs import messages_from_lake
@@ -131,7 +140,9 @@ def _topics(lake: Path, month: str, top: int, samples: int) -> dict[str, Any]:
                 "messages": evidence["messages"],
                 "growth": evidence["growth"],
                 "duration_days": evidence["duration_days"],
-                "samples": [{"id": m.id, "title": m.title, "at": m.at.isoformat()} for m in newest],
+                "samples": [
+                    {"id": m.id, "title": _sample_title(m), "at": m.at.isoformat()} for m in newest
+                ],
             }
         )
     return {"messages": len(messages), "items": items}

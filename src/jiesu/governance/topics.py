@@ -35,6 +35,7 @@ from jiesu.governance.places import (
     shared_place,
 )
 from jiesu.governance.stopwords import COMMON
+from jiesu.privacy.redact import redact
 
 jieba.setLogLevel(60)  # jieba prints its dictionary loading on stderr otherwise
 
@@ -95,7 +96,8 @@ class Topic:
             "rank": self.rank,
             "id": f"T{self.rank:03d}",
             "heat": self.heat,
-            "description": self.description,
+            # Built from citizens' titles, read by leaders and analysts: no number in it (#16).
+            "description": redact(self.description),
             "place": self.place,
             "admin_place": self.admin_place,
             "affected_group": self.affected_group,

@@ -12,6 +12,7 @@ from jiesu.cases.schemas import Channel, RequestType
 from jiesu.clock import SystemClock
 from jiesu.importers.common import ImportReport, RowError
 from jiesu.settings import get_settings
+from jiesu.sheets import csv_row
 from jiesu.uow import configured_uow
 
 import_app = typer.Typer(no_args_is_help=True, help="Import history: NYC 311, message boards.")
@@ -28,7 +29,7 @@ def _report(report: ImportReport, bad_rows: Path | None) -> None:
         with bad_rows.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["line", "reason"])
-            writer.writerows((b.line, b.reason) for b in report.bad)
+            writer.writerows(csv_row((b.line, b.reason)) for b in report.bad)
     if report.unmapped:
         top = ", ".join(f"{k} ({n})" for k, n in report.unmapped.most_common(10))
         typer.echo(f"unmapped labels → catch-all category: {top}", err=True)

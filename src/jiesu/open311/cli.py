@@ -15,6 +15,14 @@ key_app = typer.Typer(no_args_is_help=True, help="Issue, revoke and list api_key
 open311_app.add_typer(key_app, name="key")
 
 Client = Annotated[str, typer.Option("--client", help="the client application's name")]
+Scope = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scope",
+        help="grant beyond submitting and the public feed; read_private: full text, address "
+        "and exact coordinates (never the citizen's name, phone or e-mail). Repeatable.",
+    ),
+]
 
 
 def _fail(exc: DomainError) -> typer.Exit:
@@ -23,13 +31,13 @@ def _fail(exc: DomainError) -> typer.Exit:
 
 
 @key_app.command("create")
-def key_create(client: Client) -> None:
+def key_create(client: Client, scope: Scope = None) -> None:
     """Issue a key; it is printed as the last line, and this is the only time it is shown."""
     from jiesu.open311.keys import create_key
 
     with configured_uow() as uow:
         try:
-            key = create_key(uow.session, client, SystemClock().now())
+            key = create_key(uow.session, client, SystemClock().now(), scope or ())
         except DomainError as exc:
             raise _fail(exc) from exc
         uow.commit()
@@ -59,6 +67,7 @@ def key_list() -> None:
         rows = list_clients(uow.session)
     for r in rows:
         state = "active" if r.active else f"revoked {r.revoked_at:%Y-%m-%d %H:%M}Z"
-        typer.echo(f"{r.client}\t{r.created_at:%Y-%m-%d %H:%M}Z\t{state}")
+        scopes = " ".join(r.scopes) or "-"
+        typer.echo(f"{r.client}\t{r.created_at:%Y-%m-%d %H:%M}Z\t{state}\t{scopes}")
     if not rows:
         typer.echo("no Open311 clients")

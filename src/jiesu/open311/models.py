@@ -24,6 +24,8 @@ class Open311Client(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Space-separated grants beyond the public feed (keys.SCOPES); "" for a submitting client.
+    scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class ServiceAttribute(Base):

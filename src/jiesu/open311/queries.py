@@ -1,9 +1,13 @@
 """GET requests: the public view of cases. Status is only open/closed; our detail is behind
-`extensions`; no personal data ever (DESIGN §9: no name, phone, e-mail or device id)."""
+`extensions`; no personal data ever (DESIGN §9: no name, phone, e-mail or device id).
+
+Two views. The public one (no api_key): the text redacted and without building/unit/room, the
+address at road or compound level, coordinates rounded to about 100 m. A key with the
+read_private scope: the redacted text and the address as given, exact coordinates. Neither ever
+shows the citizen's name, phone or e-mail (privacy/redact.py)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +21,13 @@ from jiesu.cases.workflow import FINISHED, OPEN, Status, values
 from jiesu.errors import InvalidInput, NotFound
 from jiesu.open311.models import Open311Request
 from jiesu.open311.services import parse_w3c
+from jiesu.privacy.redact import (
+    public_address,
+    public_coordinate,
+    public_text,
+    redact,
+    redact_value,
+)
 from jiesu.sla.service import compute_dues
 from jiesu.units.models import Category, Unit
 
@@ -33,11 +44,6 @@ STATUS_NOTES = {
     "merged": "与相同诉求合并办理。",
     "terminated": "已终止办理。",
 }
-# Citizens write their own numbers and addresses into the text: hide anything that looks like
-# a phone number or an e-mail address before the text is public.
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}")
-HIDDEN = "[已隐藏]"
 
 
 @dataclass(frozen=True)
@@ -119,14 +125,6 @@ def _query(f: Filters) -> Select[Case, Open311Request]:
     return stmt.offset((f.page - 1) * f.page_size).limit(f.page_size)
 
 
-def public_text(case: Case, extra: Open311Request | None) -> str:
-    text = case.text
-    for secret in (case.citizen_phone, case.citizen_name, extra.email if extra else ""):
-        if secret and len(secret) >= 2:
-            text = text.replace(secret, HIDDEN)
-    return _EMAIL.sub(HIDDEN, _PHONE.sub(HIDDEN, text))
-
-
 def notice(expected: datetime | None, tz: ZoneInfo) -> str:
     if expected is None:
         return "诉求已受理。"
@@ -189,25 +187,29 @@ def _public(
     now: datetime,
     tz: ZoneInfo,
     extensions: bool,
+    private: bool,
 ) -> dict[str, Any]:
     expected = _expected(session, case, now, tz)
+    # Citizens write their own name, number and e-mail into the text, too.
+    known = (case.citizen_name, case.citizen_phone, extra.email if extra else "")
     out: dict[str, Any] = {
         "service_request_id": str(case.id),
         "status": "closed" if case.status in FINISHED else "open",
         "status_notes": STATUS_NOTES.get(case.status, ""),
         "service_name": look.categories.get(case.category or "", ""),
         "service_code": case.category or "",
-        "description": public_text(case, extra),
+        "description": redact(case.text, known) if private else public_text(case.text, known),
         "agency_responsible": look.units.get(case.lead_unit or "", ""),
         "service_notice": notice(expected, tz) if case.status == Status.REGISTERED else "",
         "requested_datetime": w3c(case.created_at, tz),
         "updated_datetime": w3c(case.updated_at, tz),
         "expected_datetime": w3c(expected, tz),
-        "address": case.address,
-        "address_id": extra.address_id if extra else "",
+        "address": redact(case.address, known) if private else public_address(case.address),
+        # A client's address id names one dwelling as surely as its room number does.
+        "address_id": extra.address_id if extra and private else "",
         "zipcode": extra.zipcode if extra else "",
-        "lat": case.lat,
-        "long": case.lon,
+        "lat": case.lat if private else public_coordinate(case.lat),
+        "long": case.lon if private else public_coordinate(case.lon),
         "media_url": extra.media_url if extra else "",
     }
     if extensions:
@@ -222,21 +224,31 @@ def _public(
             "events": look.events.get(case.id, 0),
             "reopen_count": case.reopen_count,
             "merged_into": str(case.master_case_id) if case.master_case_id else "",
-            "attributes": extra.attributes if extra else {},
+            "attributes": redact_value(extra.attributes, known) if extra else {},
         }
     return out
 
 
 def find_requests(
-    session: Session, f: Filters, now: datetime, tz: ZoneInfo, extensions: bool
+    session: Session,
+    f: Filters,
+    now: datetime,
+    tz: ZoneInfo,
+    extensions: bool,
+    private: bool = False,
 ) -> list[dict[str, Any]]:
     rows = session.execute(_query(f)).all()
     look = _Lookup(session, [c for c, _ in rows])
-    return [_public(session, look, c, x, now, tz, extensions) for c, x in rows]
+    return [_public(session, look, c, x, now, tz, extensions, private) for c, x in rows]
 
 
 def get_request(
-    session: Session, case_id: int, now: datetime, tz: ZoneInfo, extensions: bool
+    session: Session,
+    case_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+    extensions: bool,
+    private: bool = False,
 ) -> dict[str, Any]:
     row = session.execute(
         select(Case, Open311Request)
@@ -246,4 +258,4 @@ def get_request(
     if row is None:
         raise NotFound(f"service_request_id {case_id} not found")
     case, extra = row
-    return _public(session, _Lookup(session, [case]), case, extra, now, tz, extensions)
+    return _public(session, _Lookup(session, [case]), case, extra, now, tz, extensions, private)

@@ -179,7 +179,12 @@ def get_requests(
         now = clock.now()
         filters = queries.parse_filters(dict(request.query_params), now)
         rows = queries.find_requests(
-            uow.session, filters, now, settings.tz, _flag(request, "extensions")
+            uow.session,
+            filters,
+            now,
+            settings.tz,
+            _flag(request, "extensions"),
+            keys.reads_private(uow.session, request.query_params.get("api_key")),
         )
         return serialise.render(fmt, "service_requests", rows)
 
@@ -209,6 +214,7 @@ def get_request(
             clock.now(),
             settings.tz,
             _flag(request, "extensions"),
+            keys.reads_private(uow.session, request.query_params.get("api_key")),
         )
         return serialise.render(fmt, "service_requests", [row])
 
@@ -236,6 +242,7 @@ def unknown(rest: str) -> Response:
 class ClientIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     client: str = Field(min_length=1, max_length=64)
+    scopes: list[str] = Field(default_factory=list, max_length=10)
 
 
 class ClientOut(BaseModel):
@@ -243,6 +250,7 @@ class ClientOut(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     active: bool
+    scopes: list[str]
 
 
 class NewKeyOut(BaseModel):
@@ -251,13 +259,13 @@ class NewKeyOut(BaseModel):
 
 
 def _out(info: keys.ClientInfo) -> ClientOut:
-    return ClientOut(**{**info.__dict__, "active": info.active})
+    return ClientOut(**{**info.__dict__, "active": info.active, "scopes": list(info.scopes)})
 
 
 @admin.post("/keys", response_model=NewKeyOut, status_code=status.HTTP_201_CREATED)
 def create_key(body: ClientIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Any:
     require(actor, Role.ADMIN)
-    key = keys.create_key(uow.session, body.client, clock.now())
+    key = keys.create_key(uow.session, body.client, clock.now(), body.scopes)
     uow.commit()
     return NewKeyOut(client=body.client, api_key=key)
 

@@ -42,13 +42,14 @@ from jiesu.errors import InvalidInput
 from jiesu.notify.models import Notification, NotificationAttempt
 from jiesu.open311.models import Open311Request
 from jiesu.ops.models import RetentionRun
+from jiesu.privacy.redact import redact
 from jiesu.web.models import CitizenRating
 
 log = logging.getLogger(__name__)
 
 ANON_NAME = "（已匿名）"
+# Stricter than redaction on read: any run of digits long enough to be a number goes.
 PHONE_LIKE = re.compile(r"\d[\d -]{5,}\d")
-EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 BATCH = 500
 PLACE_DECIMALS = 2  # about a kilometre: the street stays, the doorstep goes
 
@@ -84,8 +85,7 @@ CHANGED_TABLES = (
 
 
 def _mask(text: str) -> str:
-    text = EMAIL_LIKE.sub(lambda m: "*" * len(m.group(0)), text)
-    return PHONE_LIKE.sub(lambda m: "*" * len(m.group(0)), text)
+    return PHONE_LIKE.sub(lambda m: "*" * len(m.group(0)), redact(text))
 
 
 def _scrub(text: str, *secrets: str) -> str:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from jiesu.sheets import csv_dict
 from jiesu.triage import live_model_dir
 from jiesu.triage.classifier import TextModel
 from jiesu.triage.classifier import evaluate as evaluate_model
@@ -195,7 +196,8 @@ def predict(
                 writer.writeheader()
             for row, best in zip(rows, top, strict=True):
                 label, confidence = best[0]
-                writer.writerow(row | {"predicted_label": label, "confidence": f"{confidence:.4f}"})
+                score = f"{confidence:.4f}"
+                writer.writerow(csv_dict(row) | {"predicted_label": label, "confidence": score})
 
 
 @model_app.command()

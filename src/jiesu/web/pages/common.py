@@ -17,6 +17,7 @@ from jiesu.cases import service
 from jiesu.cases.schemas import ACTION_SCHEMAS, MAX_ID
 from jiesu.cases.workflow import Action
 from jiesu.errors import DomainError
+from jiesu.sheets import xlsx_append
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
 from jiesu.web.session import PageUser, posting_user
@@ -109,9 +110,9 @@ def xlsx(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Re
     """Any list as an Excel file: what the screen shows, with its filters, every page."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(name[:31])
-    ws.append(list(headers))
+    xlsx_append(ws, headers)
     for row in rows:
-        ws.append(["" if v is None else v for v in row])
+        xlsx_append(ws, ["" if v is None else v for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return Response(

@@ -36,7 +36,11 @@ def console(request: Request, user: PageUser, box: str = "open", page: int = 1) 
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
         result = paged(uow.session, unit_inbox(user.actor, box), page)
-    return render(request, "unit.html", user, org=org, box=box, boxes=BOXES, result=result)
+    # A unit sees what the citizen said without the citizen's number or name (DESIGN §9).
+    texts = {c.id: queries.shown_text(c, user.actor)(c.text) for c in result.items}
+    return render(
+        request, "unit.html", user, org=org, box=box, boxes=BOXES, result=result, texts=texts
+    )
 
 
 @router.get("/unit")
@@ -76,7 +80,7 @@ def export(
                 org.unit(c.street),
                 t(c.contact_due),
                 t(c.reply_due),
-                c.text,
+                queries.shown_text(c, user.actor)(c.text),
             ]
             for c in rows
         ],

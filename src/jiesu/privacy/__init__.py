@@ -1,0 +1,1 @@
+"""Personal data: what leaves the call centre, and in what form."""
