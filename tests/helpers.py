@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from jiesu.auth.actor import Actor
 from jiesu.cases import schemas as s
 from jiesu.cases.models import Case
-from jiesu.cases.service import act, register_case
+from jiesu.cases.registration import register_case
+from jiesu.cases.service import act
 from jiesu.cases.workflow import Action, Role
 from jiesu.clock import FixedClock
 from tests.conftest import Database

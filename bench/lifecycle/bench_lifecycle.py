@@ -27,7 +27,8 @@ from tests.databases import migrate_and_seed, recreate_pg
 
 from jiesu.auth.actor import Actor
 from jiesu.cases import schemas as s
-from jiesu.cases.service import act, register_case
+from jiesu.cases.registration import register_case
+from jiesu.cases.service import act
 from jiesu.cases.workflow import Action, Role
 from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory

@@ -4,12 +4,13 @@
         [--group 1] [--model DIR | --no-model]
 
 The app is called in-process as ASGI (no HTTP client, no socket); FastAPI's worker-thread
-calls and the registrar's work (cases/registrar.py) are run inline, so one cProfile sees the
-whole request in one thread. Requests go `--group` at a time, stored together as the
-registrar stores what arrives together (1: one at a time, like a server with one client).
-First `--warm` registrations fill the duplicate window (as a loaded server has it), then
-`--n` are timed without the profiler (CPU ms per registration in this process: Python +
-psycopg; the PostgreSQL backend's CPU is read from /proc), then `--n` more under cProfile.
+calls and the registrar's work (cases/registrar.py, cases/registration.py) are run inline, so
+one cProfile sees the whole request in one thread. Requests go `--group` at a time, stored
+together as the registrar stores what arrives together (1: one at a time, like a server with
+one client). First `--warm` registrations fill the duplicate window (as a loaded server has
+it), then `--n` are timed without the profiler (CPU ms per registration in this process:
+Python + psycopg; the PostgreSQL backend's CPU is read from /proc), then `--n` more under
+cProfile.
 The profiler is only ever switched on here, never in the app. The bodies are bench_load.py's
 (real messages over all streets), and the live model is the one it trains.
 """
@@ -40,7 +41,8 @@ from cpu import proc_cpu  # noqa: E402
 from tests.databases import migrate_and_seed, recreate_pg  # noqa: E402
 
 from jiesu.app import create_app  # noqa: E402
-from jiesu.cases.registrar import Registered, Registrar, Request, _Job  # noqa: E402
+from jiesu.cases.registrar import Registrar, _Job  # noqa: E402
+from jiesu.cases.registration import Registered, Registration  # noqa: E402
 from jiesu.clock import SystemClock  # noqa: E402
 from jiesu.settings import Settings  # noqa: E402
 from jiesu.triage.model_store import FORMAT  # noqa: E402
@@ -123,7 +125,7 @@ class InlineGroups:
     def install(self) -> None:
         groups = self
 
-        def submit(self: Registrar, request: Request) -> Future[Registered]:
+        def submit(self: Registrar, request: Registration) -> Future[Registered]:
             job = _Job(request, Future())
             job.future.set_running_or_notify_cancel()
             groups.pending.append(job)
@@ -226,9 +228,9 @@ PARTS = [
     ("      keyword categories (no live model)", "triage/rules.py", "guess_category"),
     ("      duplicate finder", "triage/duplicates.py", "find_duplicates"),
     ("      place", "triage/places.py", "find_place"),
-    ("    the registrar's group", "cases/registrar.py", "register_group"),
-    ("    new_case (checks, the ORM object)", "cases/service.py", "new_case"),
-    ("      street and district check (one query)", "cases/service.py", "_place"),
+    ("    the group's transaction", "cases/registration.py", "_store"),
+    ("    new_case_row (checks)", "cases/service.py", "new_case_row"),
+    ("      street and district check", "cases/service.py", "_place"),
     ("      commit (flush + COMMIT)", "jiesu/uow.py", "commit"),
     ("    the 201 body", "cases/queries.py", "new_case_out"),
 ]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 # Frames whose inclusive share of the GIL-holding samples is printed.
 PARTS = [
-    "register_group", "proposal_record", "prime", "_categories", "explain", "candidates",
-    "catch_up", "find_duplicates", "find_place", "request_type", "nfkc", "_stored_keys",
-    "_insert_cases", "_insert_rows", "_link_siblings", "run_asgi", "_action_route",
+    "_store", "proposal_record", "prime", "_categories", "explain", "candidates",
+    "catch_up", "find_duplicates", "find_place", "request_type", "nfkc", "stored_keys",
+    "insert_returning_ids", "insert_rows", "_link_siblings", "run_asgi", "_action_route",
 ]  # fmt: skip
 
 

@@ -14,15 +14,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from jiesu import db_bulk
 from jiesu.audit.verify import verify
 from jiesu.auth.actor import Actor
-from jiesu.cases import registrar, service
+from jiesu.cases import registrar as registrar_module
+from jiesu.cases import registration, service
 from jiesu.cases.models import Case, CaseEvent
-from jiesu.cases.registrar import Registered, Registrar, Request, register_group
+from jiesu.cases.registrar import Registrar
+from jiesu.cases.registration import Registered, Registration, register_cases
 from jiesu.cases.schemas import RegisterIn
 from jiesu.cases.workflow import Role
 from jiesu.clock import FixedClock
 from jiesu.errors import InvalidInput
+from jiesu.intake import idempotency
 from jiesu.intake.idempotency import IdempotencyKey, KeyReused
 from jiesu.notify.models import Notification
 from jiesu.triage import service as triage_service
@@ -42,6 +46,12 @@ def body(**fields: Any) -> RegisterIn:
     }
     data.update(fields)
     return RegisterIn.model_validate(data)
+
+
+def api(actor: Actor, cmd: RegisterIn, key: str | None = None) -> Registration:
+    """A registration as POST /api/v1/cases makes it."""
+    claim = idempotency.Key(key, "") if key is not None else None
+    return Registration(actor, cmd, claim, propose=True)
 
 
 def _stored(db: Database) -> dict[int, tuple[int, int]]:
@@ -67,13 +77,13 @@ def test_a_group_stores_each_good_one_and_refuses_each_bad_one(
     db: Database, clock: FixedClock
 ) -> None:
     group = [
-        Request(AGENT, body()),
-        Request(AGENT, body(street="999999999")),  # unknown street: refused alone
-        Request(AGENT, body(text="景山街道路灯坏了一个月没人修", street=OTHER_STREET)),
-        Request(AGENT, body(category="nope")),  # unknown category: refused alone
+        api(AGENT, body()),
+        api(AGENT, body(street="999999999")),  # unknown street: refused alone
+        api(AGENT, body(text="景山街道路灯坏了一个月没人修", street=OTHER_STREET)),
+        api(AGENT, body(category="nope")),  # unknown category: refused alone
     ]
     with db.uow() as uow:
-        outcomes = register_group(uow, clock, group)
+        outcomes = register_cases(uow, clock, group)
     assert [type(o).__name__ for o in outcomes] == [
         "Registered",
         "InvalidInput",
@@ -94,13 +104,13 @@ def test_look_alikes_of_one_group_are_offered_to_each_other(
     db: Database, clock: FixedClock
 ) -> None:
     with db.uow() as uow:
-        outcomes = register_group(
+        outcomes = register_cases(
             uow,
             clock,
             [
-                Request(AGENT, body()),
-                Request(AGENT, body(text=TEXT + "。")),
-                Request(AGENT, body()),
+                api(AGENT, body()),
+                api(AGENT, body(text=TEXT + "。")),
+                api(AGENT, body()),
             ],
         )
     ids = [o.case.id for o in outcomes if isinstance(o, Registered)]
@@ -122,7 +132,7 @@ def test_the_registrar_answers_each_caller_after_the_commit(
 
     def caller(n: int) -> None:
         for k in range(5):
-            f = reg.submit(Request(AGENT, body(text=f"{TEXT}（第{n}-{k}次）")))
+            f = reg.submit(api(AGENT, body(text=f"{TEXT}（第{n}-{k}次）")))
             with lock:
                 futures.append(f)
             f.result(timeout=60)
@@ -141,16 +151,16 @@ def test_the_registrar_answers_each_caller_after_the_commit(
 def test_a_caller_gone_before_its_turn_is_not_stored(db: Database, clock: FixedClock) -> None:
     reg = Registrar(db.factory, clock, max_group=8)
     release = threading.Event()
-    original = registrar.register_group
+    original = registration.register_cases
 
     def slow(*args: Any) -> Any:
         release.wait(30)
         return original(*args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registrar, "register_group", slow)
-        first = reg.submit(Request(AGENT, body()))  # taken at once, held in `slow`
-        gone = reg.submit(Request(AGENT, body(text="景山街道路灯坏了", street=OTHER_STREET)))
+        mp.setattr(registration, "register_cases", slow)
+        first = reg.submit(api(AGENT, body()))  # taken at once, held in `slow`
+        gone = reg.submit(api(AGENT, body(text="景山街道路灯坏了", street=OTHER_STREET)))
         assert gone.cancel()  # its client hung up while it waited
         release.set()
         kept = first.result(timeout=60).case
@@ -162,7 +172,7 @@ def test_a_group_that_fails_is_tried_one_by_one(db: Database, clock: FixedClock)
     reg = Registrar(db.factory, clock, max_group=8)
     original = service.registered_event_row
     release = threading.Event()
-    original_group = registrar.register_group
+    original_group = registration.register_cases
 
     def held(*args: Any) -> Any:
         release.wait(30)
@@ -175,13 +185,13 @@ def test_a_group_that_fails_is_tried_one_by_one(db: Database, clock: FixedClock)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(service, "registered_event_row", event_row)
-        mp.setattr(registrar, "register_group", held)
-        opener = reg.submit(Request(AGENT, body(text="开头的一件")))
+        mp.setattr(registration, "register_cases", held)
+        opener = reg.submit(api(AGENT, body(text="开头的一件")))
         # These three wait together while the first is held: they form one group.
         group = [
-            reg.submit(Request(AGENT, body(text="第一件"))),
-            reg.submit(Request(AGENT, body(text="坏行一件"))),
-            reg.submit(Request(AGENT, body(text="第三件"))),
+            reg.submit(api(AGENT, body(text="第一件"))),
+            reg.submit(api(AGENT, body(text="坏行一件"))),
+            reg.submit(api(AGENT, body(text="第三件"))),
         ]
         release.set()
         opener.result(timeout=60)
@@ -196,7 +206,7 @@ def test_refused_alone_raises_what_a_lone_registration_raises(
 ) -> None:
     reg = Registrar(db.factory, clock, max_group=8)
     with pytest.raises(InvalidInput, match="street"):
-        reg.submit(Request(AGENT, body(street="999999999"))).result(timeout=60)
+        reg.submit(api(AGENT, body(street="999999999"))).result(timeout=60)
     assert _stored(db) == {}
 
 
@@ -208,15 +218,15 @@ def _keys(db: Database) -> dict[str, int]:
 
 def test_idempotency_keys_in_groups(db: Database, clock: FixedClock) -> None:
     with db.uow() as uow:
-        first = register_group(
+        first = register_cases(
             uow,
             clock,
             [
-                Request(AGENT, body(), key="k-1"),
-                Request(AGENT, body(), key="k-1"),  # the same key again in the group: a retry
-                Request(AGENT, body(text="别的事"), key="k-2"),
-                Request(AGENT, body(text="又一件"), key="k-2"),  # same key, another body
-                Request(AGENT, body(street="999999999"), key="k-3"),  # refused: no key stored
+                api(AGENT, body(), key="k-1"),
+                api(AGENT, body(), key="k-1"),  # the same key again in the group: a retry
+                api(AGENT, body(text="别的事"), key="k-2"),
+                api(AGENT, body(text="又一件"), key="k-2"),  # same key, another body
+                api(AGENT, body(street="999999999"), key="k-3"),  # refused: no key stored
             ],
         )
     assert isinstance(first[0], Registered) and not first[0].replayed
@@ -225,13 +235,13 @@ def test_idempotency_keys_in_groups(db: Database, clock: FixedClock) -> None:
     assert isinstance(first[3], KeyReused) and isinstance(first[4], InvalidInput)
     assert _keys(db) == {"k-1": first[0].case.id, "k-2": first[2].case.id}
     with db.uow() as uow:
-        later = register_group(
+        later = register_cases(
             uow,
             clock,
             [
-                Request(AGENT, body(), key="k-1"),  # a later retry: the first answer
-                Request(AGENT, body(text="换了内容"), key="k-1"),
-                Request(AGENT, body(), key="k-3"),  # refused before, so free now
+                api(AGENT, body(), key="k-1"),  # a later retry: the first answer
+                api(AGENT, body(text="换了内容"), key="k-1"),
+                api(AGENT, body(), key="k-3"),  # refused before, so free now
             ],
         )
     assert isinstance(later[0], Registered) and later[0].replayed
@@ -246,15 +256,15 @@ def test_idempotency_keys_in_groups(db: Database, clock: FixedClock) -> None:
 def test_a_key_is_looked_up_in_its_own_scope(db: Database, clock: FixedClock) -> None:
     other = Actor("agent2", Role.AGENT)
     with db.uow() as uow:
-        (first,) = register_group(uow, clock, [Request(AGENT, body(), key="k-1")])
+        (first,) = register_cases(uow, clock, [api(AGENT, body(), key="k-1")])
     assert isinstance(first, Registered)
     with db.uow() as uow:
-        later = register_group(
+        later = register_cases(
             uow,
             clock,
             [
-                Request(other, body(), key="k-1"),  # another client's k-1: not the agent's
-                Request(AGENT, body(text="别的事"), key="k-2"),
+                api(other, body(), key="k-1"),  # another client's k-1: not the agent's
+                api(AGENT, body(text="别的事"), key="k-2"),
             ],
         )
     assert all(isinstance(o, Registered) and not o.replayed for o in later)
@@ -264,7 +274,7 @@ def test_a_key_is_looked_up_in_its_own_scope(db: Database, clock: FixedClock) ->
 def test_a_group_reads_once_for_its_windows_and_keys(db: Database, clock: FixedClock) -> None:
     elsewhere = "景山街道景山前街路灯坏了一个月没人修"
     with db.uow() as uow:  # the two streets' windows are made
-        register_group(uow, clock, [Request(AGENT, body()), Request(AGENT, body(text=elsewhere))])
+        register_cases(uow, clock, [api(AGENT, body()), api(AGENT, body(text=elsewhere))])
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -273,13 +283,13 @@ def test_a_group_reads_once_for_its_windows_and_keys(db: Database, clock: FixedC
     sa.event.listen(db.engine, "before_cursor_execute", seen)
     try:
         with db.uow() as uow:
-            outcomes = register_group(
+            outcomes = register_cases(
                 uow,
                 clock,
                 [
-                    Request(AGENT, body(), key="r-1"),
-                    Request(AGENT, body(text=elsewhere, street=OTHER_STREET), key="r-2"),
-                    Request(AGENT, body(text=TEXT + "。"), key="r-3"),
+                    api(AGENT, body(), key="r-1"),
+                    api(AGENT, body(text=elsewhere, street=OTHER_STREET), key="r-2"),
+                    api(AGENT, body(text=TEXT + "。"), key="r-3"),
                 ],
             )
     finally:
@@ -316,8 +326,8 @@ def test_a_group_looks_up_the_live_engine_once(
 
     monkeypatch.setattr(triage_service, "propose", propose)
     with db.uow() as uow:
-        outcomes = register_group(
-            uow, clock, [Request(AGENT, body(text=f"{TEXT}{i}")) for i in range(4)]
+        outcomes = register_cases(
+            uow, clock, [api(AGENT, body(text=f"{TEXT}{i}")) for i in range(4)]
         )
     assert all(isinstance(o, Registered) and o.case.triage for o in outcomes)
     assert len(looked) == 1
@@ -334,8 +344,8 @@ def test_a_group_whose_engine_fails_is_still_registered(
 
     monkeypatch.setattr(triage_service.LIVE, "triage", broken)
     with db.uow() as uow:
-        outcomes = register_group(
-            uow, clock, [Request(AGENT, body(text=f"{TEXT}{i}")) for i in range(3)]
+        outcomes = register_cases(
+            uow, clock, [api(AGENT, body(text=f"{TEXT}{i}")) for i in range(3)]
         )
     assert all(isinstance(o, Registered) and o.status == 201 for o in outcomes)
     with db.uow() as uow:
@@ -347,33 +357,37 @@ def test_a_key_committed_meanwhile_elsewhere_is_replayed(db: Database, clock: Fi
     # Another process commits the key between this group's look-up and its commit: the unique
     # key fails the group, each is tried alone, and that one finds the key and replays.
     with db.uow() as uow:
-        elsewhere = register_group(uow, clock, [Request(AGENT, body(), key="race")])[0]
+        elsewhere = register_cases(uow, clock, [api(AGENT, body(), key="race")])[0]
     assert isinstance(elsewhere, Registered)
     reg = Registrar(db.factory, clock, max_group=8)
-    real = registrar._stored_keys
-    calls: list[int] = []
+    real = idempotency.stored_keys
+    missed: list[int] = []
 
-    def late(session: Any, group: Any) -> Any:
-        calls.append(len(group))
-        return {} if len(calls) == 1 else real(session, group)
+    def late(session: Any, wanted: set[tuple[str, str]]) -> Any:
+        # The group's look-up misses the key (committed just after it).
+        if ("agent", "race") in wanted and not missed:
+            missed.append(len(wanted))
+            return {}
+        return real(session, wanted)
 
     release = threading.Event()
-    original_group = registrar.register_group
+    original_group = registration.register_cases
 
     def held(*args: Any) -> Any:
         release.wait(30)
         return original_group(*args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registrar, "register_group", held)
-        mp.setattr(registrar, "_stored_keys", late)
-        opener = reg.submit(Request(AGENT, body(text="先来的")))
-        racing = reg.submit(Request(AGENT, body(), key="race"))
-        other = reg.submit(Request(AGENT, body(text="同组的另一件")))
+        mp.setattr(registration, "register_cases", held)
+        mp.setattr(idempotency, "stored_keys", late)
+        opener = reg.submit(api(AGENT, body(text="先来的")))
+        racing = reg.submit(api(AGENT, body(), key="race"))
+        other = reg.submit(api(AGENT, body(text="同组的另一件")))
         release.set()
         opener.result(timeout=60)
         answer = racing.result(timeout=60)
         kept = other.result(timeout=60)
+    assert missed == [1]  # the race happened: the group's look-up missed the key
     assert answer.replayed and answer.case.id == elsewhere.case.id
     assert not kept.replayed
     assert _keys(db) == {"race": elsewhere.case.id}
@@ -386,18 +400,18 @@ def test_under_load_the_registrar_waits_a_moment_to_fill_a_group(
     sizes: list[int] = []
     gate = threading.Event()
     gate.set()
-    original = registrar.register_group
+    original = registration.register_cases
 
-    def counted(uow: Any, clk: Any, group: list[Request]) -> Any:
+    def counted(uow: Any, clk: Any, group: list[Registration]) -> Any:
         sizes.append(len(group))
         gate.wait(30)
         return original(uow, clk, group)
 
     def submit(text: str) -> Future[Registered]:
-        return reg.submit(Request(AGENT, body(text=text)))
+        return reg.submit(api(AGENT, body(text=text)))
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registrar, "register_group", counted)
+        mp.setattr(registration, "register_cases", counted)
         reg = Registrar(db.factory, clock, max_group=8, linger=0.5)
         submit("一件").result(timeout=60)  # alone: goes at once
         gate.clear()
@@ -421,17 +435,17 @@ def test_a_fault_of_the_registrar_itself_answers_and_it_goes_on(
     db: Database, clock: FixedClock
 ) -> None:
     reg = Registrar(db.factory, clock, max_group=8)
-    original = registrar.register_group
+    original = registration.register_cases
 
     def short(*args: Any) -> Any:
         return original(*args)[:-1]  # a bug: one answer missing
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registrar, "register_group", short)
+        mp.setattr(registration, "register_cases", short)
         with pytest.raises(ValueError):
-            reg.submit(Request(AGENT, body())).result(timeout=60)
+            reg.submit(api(AGENT, body())).result(timeout=60)
     # The thread is still there for the next one.
-    assert reg.submit(Request(AGENT, body(text="下一件"))).result(timeout=60).case.id > 0
+    assert reg.submit(api(AGENT, body(text="下一件"))).result(timeout=60).case.id > 0
 
 
 def test_a_groups_rows_are_stored_as_sqlalchemys_insert_stores_them(
@@ -471,9 +485,9 @@ def test_a_groups_rows_are_stored_as_sqlalchemys_insert_stores_them(
     with db.uow() as uow:
         s = uow.session
         bulk = [{**case, "id": 101}, {**case, "id": 102, "triage": proposal}]
-        registrar._insert_rows(s, registrar._table(Case), bulk)
+        db_bulk.insert_rows(s, Case, bulk)
         s.execute(sa.insert(Case), [{**case, "id": 201}, {**case, "id": 202, "triage": proposal}])
-        registrar._insert_rows(s, registrar._table(Notification), [{**sms, "case_id": 101}])
+        db_bulk.insert_rows(s, Notification, [{**sms, "case_id": 101}])
         s.execute(sa.insert(Notification), [{**sms, "case_id": 201}])
         uow.commit()
     sa.event.remove(db.engine, "before_cursor_execute", seen)
@@ -496,9 +510,9 @@ def test_callers_on_an_event_loop_are_answered_and_a_cancelled_one_is_not_stored
     # `register` (the API's path) waits on its own loop's future, woken once per group.
     reg = Registrar(db.factory, clock, max_group=8)
     release = threading.Event()
-    original = registrar.register_group
+    original = registration.register_cases
     wakes: list[int] = []
-    original_wake = registrar._wake
+    original_wake = registrar_module._wake
 
     def slow(*args: Any) -> Any:
         release.wait(30)
@@ -509,14 +523,14 @@ def test_callers_on_an_event_loop_are_answered_and_a_cancelled_one_is_not_stored
         original_wake(group)
 
     async def scenario() -> tuple[list[Any], list[int]]:
-        first = asyncio.ensure_future(reg.register(Request(AGENT, body())))
+        first = asyncio.ensure_future(reg.register(api(AGENT, body())))
         await asyncio.sleep(0.2)  # taken at once, held in `slow`
         others = [
-            asyncio.ensure_future(reg.register(Request(AGENT, body(text=f"路灯坏了{i}"))))
+            asyncio.ensure_future(reg.register(api(AGENT, body(text=f"路灯坏了{i}"))))
             for i in range(3)
         ]
-        bad = asyncio.ensure_future(reg.register(Request(AGENT, body(street="999999999"))))
-        gone = asyncio.ensure_future(reg.register(Request(AGENT, body(text="走了"))))
+        bad = asyncio.ensure_future(reg.register(api(AGENT, body(street="999999999"))))
+        gone = asyncio.ensure_future(reg.register(api(AGENT, body(text="走了"))))
         await asyncio.sleep(0.1)
         gone.cancel()  # its client hung up while it waited
         release.set()
@@ -524,8 +538,8 @@ def test_callers_on_an_event_loop_are_answered_and_a_cancelled_one_is_not_stored
         return done, list(wakes)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registrar, "register_group", slow)
-        mp.setattr(registrar, "_wake", counted)
+        mp.setattr(registration, "register_cases", slow)
+        mp.setattr(registrar_module, "_wake", counted)
         # A loop of its own in a thread of its own: the suite's browser tests leave one running
         # in this thread.
         with ThreadPoolExecutor(1) as pool:

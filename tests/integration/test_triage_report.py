@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jiesu.cases import schemas as s
-from jiesu.cases.service import register_case
+from jiesu.cases.registration import register_case
 from jiesu.cli import app
 from jiesu.clock import FixedClock
 from jiesu.settings import get_settings

@@ -1,12 +1,12 @@
-"""Use cases of the case aggregate: register, and every lifecycle action through `act`.
+"""Use cases of the case aggregate: every lifecycle action through `act`, and the check of one
+registration (`new_case_row`; cases/registration.py stores them).
 
-Each call: load the case the actor may see, ask the workflow, apply the effect, append one
+Each action: load the case the actor may see, ask the workflow, apply the effect, append one
 event row, and commit once through the unit of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -116,42 +116,11 @@ def _place(session: Session, cmd: RegisterIn) -> tuple[str | None, str | None]:
     return district, street
 
 
-def register_case(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor: Actor,
-    cmd: RegisterIn,
-    *,
-    triage: dict[str, object] | None = None,
-    before_commit: Callable[[Session, Case], None] | None = None,
-) -> Case:
-    """Record a new case. `before_commit` lets a channel add its own rows for the new case
-    (an idempotency key, an Open311 token) in the same transaction."""
-    session = uow.session
-    case = new_case(session, clock.now(), actor, cmd, triage)
-    session.flush()
-    record_registered(session, case, actor)
-    if before_commit is not None:
-        before_commit(session, case)
-    uow.on_commit(outbox.kick)
-    uow.commit()
-    return case
-
-
-def new_case(
-    session: Session, now: datetime, actor: Actor, cmd: RegisterIn, triage: dict[str, object] | None
-) -> Case:
-    """Check one registration and add its case to the session (not flushed)."""
-    case = Case(**new_case_row(session, now, actor, cmd, triage))
-    session.add(case)
-    return case
-
-
 def new_case_row(
     session: Session, now: datetime, actor: Actor, cmd: RegisterIn, triage: dict[str, object] | None
 ) -> dict[str, Any]:
-    """Check one registration; its case as a row (the registrar inserts a group's rows with
-    one statement, cases/registrar.py)."""
+    """Check one registration; its case as a row (cases/registration.py inserts a group's rows
+    with one statement)."""
     try:
         decide(None, Action.REGISTER, actor.role, Facts())
     except WorkflowError as exc:
@@ -187,18 +156,9 @@ def new_case_row(
     }
 
 
-def record_registered(session: Session, case: Case, actor: Actor) -> None:
-    """A flushed new case's first event and the citizen's SMS, in its transaction."""
-    now = case.created_at
-    _event(
-        session, case, actor, Action.REGISTER, None, now, "", {"channel": case.channel}, first=True
-    )
-    outbox.enqueue_registered(session, case, now)
-
-
 def registered_event_row(case: Case, actor: Actor) -> dict[str, Any]:
     """A flushed new case's first event as a row, not yet chained (audit.append.chain_new_cases
-    numbers and links a group's rows; the registrar inserts them with one statement)."""
+    numbers and links a group's rows; cases/registration.py inserts them with one statement)."""
     return _event_row(
         case, actor, Action.REGISTER, None, case.created_at, "", {"channel": case.channel}
     )
@@ -312,15 +272,13 @@ def _event(
     at: datetime,
     reason: str,
     payload: dict[str, object],
-    *,
-    first: bool = False,
 ) -> None:
     # Free text sealed under the case's key (crypto-shredding, cases/personal.py), then linked
     # into the case's hash chain as stored (tamper evidence, `jiesu audit verify`).
     row = personal.seal_event(
         session, _event_row(case, actor, action, from_status, at, reason, payload)
     )
-    append_event(session, first=first, **row)
+    append_event(session, **row)
 
 
 def _event_row(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, sta
 
 from jiesu.cases import queries, service
 from jiesu.cases.registrar import Registrar
-from jiesu.cases.registrar import Request as RegistrarRequest
+from jiesu.cases.registration import Registration
 from jiesu.cases.schemas import (
     ACTION_SCHEMAS,
     MAX_ID,
@@ -42,7 +42,8 @@ async def register(
     # reported (`jiesu model report`).
     key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
     registrar: Registrar = request.app.state.registrar
-    answer = await registrar.register(RegistrarRequest(actor, body, key))
+    claim = idempotency.Key(key, body_hash="") if key is not None else None  # hashed there
+    answer = await registrar.register(Registration(actor, body, claim, propose=True))
     headers = {}
     if key is not None:
         # A retry with the same key and body answers with the first result (DESIGN §9).

@@ -18,7 +18,8 @@ from jiesu.auth.actor import Actor
 from jiesu.bootstrap import DEMO_PASSWORD, DEMO_STAFF, bootstrap, create_demo_users
 from jiesu.cases import schemas as s
 from jiesu.cases.models import Case
-from jiesu.cases.service import act, register_case
+from jiesu.cases.registration import register_case
+from jiesu.cases.service import act
 from jiesu.cases.workflow import Action, Role
 from jiesu.clock import FixedClock
 from jiesu.db import make_engine, make_session_factory, normalise_url

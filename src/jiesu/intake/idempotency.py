@@ -1,16 +1,20 @@
 """No loss, no doubles (DESIGN §9): a retried submission returns the first result.
 
-The key row is inserted in the same transaction as the case it names, just before the one
-commit. Two concurrent submissions with one key both insert a case, but the unique constraint on
-(scope, key) lets only one commit: the other's transaction (its case included) is rolled back
-and it answers with the stored result. A submission is only ever acknowledged after its commit.
+Every registration with a key (the native API's Idempotency-Key, Open311's digest of the
+form) goes through `GroupKeys` in cases/registration.py, alone or in a registrar's group: a key
+already stored answers with the first result (or 422 for another body), a key sent twice in one
+group stores one case and answers the second as a replay. The key row is inserted in the same
+transaction as the case it names, just before the one commit. Two concurrent submissions with
+one key both insert a case, but the unique constraint on (scope, key) lets only one commit: the
+other's transaction (its case included) is rolled back, and tried again it answers with the
+stored result. A submission is only ever acknowledged after its commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,14 +27,11 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from jiesu.cases.models import Case
-from jiesu.clock import Clock
 from jiesu.db import Base, UTCDateTime
+from jiesu.db_bulk import insert_rows
 from jiesu.errors import InvalidInput
-from jiesu.uow import UnitOfWork
 
 MAX_KEY_LENGTH = 200
 
@@ -47,13 +48,6 @@ class IdempotencyKey(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
     response_status: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    case_id: int
-    status: int
-    replayed: bool
 
 
 class KeyReused(InvalidInput):
@@ -75,85 +69,104 @@ def check_key(key: str) -> str:
     return key
 
 
-def _stored(session: Session, scope: str, key: str) -> IdempotencyKey | None:
-    return session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    )
+@dataclass(frozen=True)
+class Key:
+    """A registration's Idempotency-Key (Open311: the digest of its normalised form)."""
+
+    value: str
+    body_hash: str
+    # An older stored key no longer counts (Open311 retries are only recognised for ten
+    # minutes; a later identical report is a new one) and is replaced by this one.
+    fresh_for: timedelta | None = None
 
 
-Claim = Callable[[Session, Case], None]
-
-
-def create_once(
-    uow: UnitOfWork,
-    clock: Clock,
-    *,
-    scope: str,
-    key: str,
-    payload_hash: str,
-    create: Callable[[Claim], Case],
-    also: Claim | None = None,
-    status: int = 201,
-    fresh_for: timedelta | None = None,
-) -> Outcome:
-    """Run `create` (a use case that registers one case, calls the claim it is given just
-    before its one commit, and commits) at most once per (scope, key). `also` adds the
-    channel's own rows for the new case in the same transaction. `fresh_for`: an older stored
-    key no longer counts (Open311 retries are only recognised for ten minutes; a later
-    identical report is a new one)."""
-    session = uow.session
-    now = clock.now()
-    cutoff = now - fresh_for if fresh_for is not None else None
-    replay = _replay(session, scope, key, payload_hash, cutoff)
-    if replay is not None:
-        return replay
-    # End the read so the write transaction below starts fresh (SQLite snapshots).
-    session.rollback()
-
-    def claim(sess: Session, case: Case) -> None:
-        # The key row commits with the case or not at all: under concurrent retries the
-        # unique (scope, key) lets exactly one of them commit.
-        if cutoff is not None:
-            sess.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.scope == scope,
-                    IdempotencyKey.key == key,
-                    IdempotencyKey.created_at < cutoff,
-                )
-            )
-        if also is not None:
-            also(sess, case)
-        sess.add(
-            IdempotencyKey(
-                scope=scope,
-                key=key,
-                body_hash=payload_hash,
-                case_id=case.id,
-                response_status=status,
-                created_at=now,
-            )
+def stored_keys(
+    session: Session, wanted: set[tuple[str, str]]
+) -> dict[tuple[str, str], IdempotencyKey]:
+    """The keys among `wanted` (scope, key) already stored: one query for all, on the (scope,
+    key) unique index (a key alone is its second column: a whole-table scan). Asked as plain
+    columns (a retry is rare; the ORM's per-query work is not), and only the keys found are
+    loaded as objects."""
+    if not wanted:
+        return {}
+    rows = session.connection().execute(
+        select(IdempotencyKey.id, IdempotencyKey.scope, IdempotencyKey.key).where(
+            IdempotencyKey.scope.in_({scope for scope, _ in wanted}),
+            IdempotencyKey.key.in_({k for _, k in wanted}),
         )
-
-    try:
-        case = create(claim)
-    except IntegrityError:
-        # Someone committed this key first; our case went with the rollback.
-        replay = _replay(session, scope, key, payload_hash, cutoff)
-        if replay is None:
-            raise
-        return replay
-    return Outcome(case.id, status, replayed=False)
+    )
+    ids = [row.id for row in rows if (row.scope, row.key) in wanted]
+    if not ids:
+        return {}
+    found = session.scalars(select(IdempotencyKey).where(IdempotencyKey.id.in_(ids)))
+    return {(k.scope, k.key): k for k in found}
 
 
-def _replay(
-    session: Session, scope: str, key: str, payload_hash: str, cutoff: datetime | None
-) -> Outcome | None:
-    row = _stored(session, scope, key)
-    if row is None or (cutoff is not None and row.created_at < cutoff):
-        return None
-    if row.body_hash != payload_hash:
-        raise reused(row.case_id)
-    return Outcome(row.case_id, row.response_status, replayed=True)
+class GroupKeys:
+    """The keys of a group of registrations stored in one transaction (cases/registration.py):
+    each looked up once for the whole group, and a key sent twice in the group noticed. Each
+    key row is inserted with its case, just before the one commit; two processes that store one
+    key meanwhile both insert it, and the unique (scope, key) lets only one commit — the other's
+    transaction fails, and tried again it finds the key and replays."""
+
+    def __init__(
+        self, session: Session, keys: Sequence[tuple[str, Key] | None], now: datetime
+    ) -> None:
+        self._keys = keys
+        self._now = now
+        self._found = stored_keys(session, {(scope, k.value) for scope, k in filter(None, keys)})
+        self._first: dict[tuple[str, str], int] = {}
+        self._stale: list[int] = []
+
+    def stored(self, i: int) -> IdempotencyKey | None:
+        """The stored row the i-th registration's key names, if it still counts."""
+        scoped = self._keys[i]
+        if scoped is None:
+            return None
+        scope, key = scoped
+        row = self._found.get((scope, key.value))
+        if row is not None and key.fresh_for and row.created_at < self._now - key.fresh_for:
+            self._stale.append(row.id)
+            return None
+        return row
+
+    def earlier_in_group(self, i: int) -> int | None:
+        """The group's first registration with the i-th one's key, if that is not the i-th."""
+        scoped = self._keys[i]
+        if scoped is None:
+            return None
+        first = self._first.setdefault((scoped[0], scoped[1].value), i)
+        return None if first == i else first
+
+    def same_body(self, i: int, row: IdempotencyKey | int) -> bool:
+        """Whether the i-th registration's body is the one the stored row (or the group's
+        j-th registration) was made from: a retry, not a new request reusing the key."""
+        mine = self._keys[i]
+        assert mine is not None
+        if isinstance(row, int):
+            theirs = self._keys[row]
+            assert theirs is not None
+            return mine[1].body_hash == theirs[1].body_hash
+        return mine[1].body_hash == row.body_hash
+
+    def store(self, session: Session, made: Sequence[tuple[int, int]]) -> None:
+        """The key rows of the registrations stored, (index, case id): a stale row the group
+        found is replaced."""
+        if self._stale:
+            session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(self._stale)))
+        rows = [
+            {
+                "scope": scoped[0],
+                "key": scoped[1].value,
+                "body_hash": scoped[1].body_hash,
+                "case_id": case_id,
+                "response_status": 201,
+                "created_at": self._now,
+            }
+            for i, case_id in made
+            if (scoped := self._keys[i]) is not None
+        ]
+        insert_rows(session, IdempotencyKey, rows)
 
 
 def reused(case_id: int) -> KeyReused:

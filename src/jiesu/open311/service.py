@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from jiesu.auth.actor import Actor
 from jiesu.cases.models import Case
+from jiesu.cases.registration import Registration, register_cases
 from jiesu.cases.schemas import RegisterIn
-from jiesu.cases.service import register_case
 from jiesu.cases.workflow import Role
 from jiesu.clock import Clock
 from jiesu.errors import InvalidInput
@@ -199,19 +199,14 @@ def submit_request(
     normalised += sorted((f"attribute[{k}]", str(v)) for k, v in answers.items())
     digest = idempotency.body_hash(normalised)
     actor = Actor(f"open311:{client}", Role.CITIZEN)
-    outcome = idempotency.create_once(
-        uow,
-        clock,
-        scope=actor.username,
-        key=digest,
-        payload_hash=digest,
-        create=lambda claim: register_case(uow, clock, actor, cmd, before_commit=claim),
-        also=record,
-        fresh_for=RETRY_WINDOW,
-    )
-    row = session.get(Open311Request, outcome.case_id)
+    key = idempotency.Key(digest, digest, fresh_for=RETRY_WINDOW)
+    (outcome,) = register_cases(uow, clock, [Registration(actor, cmd, key, also=record)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    case_id = outcome.case.id
+    row = session.get(Open311Request, case_id)
     return Submitted(
-        case_id=outcome.case_id,
+        case_id=case_id,
         token=row.token if row is not None else token,
         account_id=row.account_id if row is not None else "",
         replayed=outcome.replayed,

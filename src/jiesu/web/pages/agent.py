@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from jiesu.cases import queries, service
+from jiesu.cases import queries, registration, service
 from jiesu.cases.schemas import AnswerIn, RegisterIn
 from jiesu.cases.workflow import Action, Role
 from jiesu.errors import DomainError
@@ -100,7 +100,7 @@ def register(request: Request, user: Annotated[PageUser, Depends(posting_user)])
                 code="invalid_input",
             )
         with UnitOfWork(request.app.state.session_factory) as uow:
-            case = service.register_case(uow, clock, user.actor, cmd)
+            case = registration.register_case(uow, clock, user.actor, cmd)
     except (DomainError, ValidationError) as exc:
         return console(request, user, f, error_message(lang, exc), error_status(exc))
     if answer:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from jiesu.auth.actor import Actor
-from jiesu.cases import service
+from jiesu.cases import registration
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.cases.schemas import MAX_ID, Resolved, Satisfaction, digits_only
 from jiesu.cases.schemas import RegisterIn as _RegisterIn
@@ -206,7 +206,7 @@ def _submit(request: Request, fields: dict[str, str], data: bytes) -> Response:
             }
         )
         with UnitOfWork(request.app.state.session_factory) as uow:
-            case = service.register_case(uow, request.app.state.clock, WEB_CITIZEN, cmd)
+            case = registration.register_case(uow, request.app.state.clock, WEB_CITIZEN, cmd)
             if photo is not None:
                 # The file first, then its row in the same transaction as the case's commit
                 # would be ideal; register_case commits itself, so a second commit follows.
