@@ -35,10 +35,10 @@ def _head(session: Session, case_id: int) -> tuple[int, str | None]:
     return (0, None) if row is None else (row[0], row[1])
 
 
-def append_event(session: Session, *, first: bool = False, **fields: Any) -> CaseEvent:
-    """Add one event row, numbered and linked to its case's chain. `first`: the case was
-    inserted in this transaction, so it has no events and its head need not be looked up."""
-    seq, prev = (0, None) if first else _head(session, fields["case_id"])
+def append_event(session: Session, **fields: Any) -> CaseEvent:
+    """Add one event row, numbered and linked to its case's chain. (A registration's first
+    events are chained in bulk by `chain_new_cases`.)"""
+    seq, prev = _head(session, fields["case_id"])
     fields["seq"] = seq + 1
     fields["chain_hash"] = link(prev, fields)
     session.info.setdefault(_HEADS, {})[fields["case_id"]] = (fields["seq"], fields["chain_hash"])
