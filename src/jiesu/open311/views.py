@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput, NotFound
-from jiesu.inputs import Input
+from jiesu.inputs import Input, whole_number
 from jiesu.open311 import keys, queries, serialise, service, services
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
 
@@ -188,9 +188,10 @@ def get_requests(
 
 def _case_id(value: str) -> int:
     # Case ids are INTEGER: a bigger number must be "not found", not a PostgreSQL error.
-    if not value.isdigit() or len(value) > 10 or int(value) > 2**31 - 1:
+    number = whole_number(value)
+    if number is None:
         raise NotFound(f"service_request_id '{value[:30]}' not found")
-    return int(value)
+    return number
 
 
 @georeport.get("/requests/{request_id}.{fmt}")
