@@ -34,7 +34,7 @@ def month_figures(
         str | None, Query(description="streets|districts|departments|enterprises")
     ] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="a frozen version; default latest")
+        int | None, Query(ge=1, le=2**31 - 1, description="a frozen version; default latest")
     ] = None,
 ) -> dict[str, Any]:
     """考评: {"month", "source", "units": [...]} with rates as fractions in [0, 1]."""

@@ -78,6 +78,8 @@ def export(
     queue: Annotated[str, Query(max_length=20)] = "dispatch",
 ) -> Response:
     require_role(user, *ROLES)
+    # As the console does: the name goes into the file name (a header), so only known ones.
+    queue = queue if queue in DISPATCHER_QUEUES else "dispatch"
     now = request.app.state.clock.now()
     tz = request.app.state.settings.tz
     with UnitOfWork(request.app.state.session_factory) as uow:
