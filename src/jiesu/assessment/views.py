@@ -9,11 +9,13 @@ from fastapi import APIRouter, Query
 
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.assessment import service
+from jiesu.assessment.scoring import GROUP_NAMES
 from jiesu.cases.workflow import Role
 from jiesu.errors import NotFound
-from jiesu.web.deps import CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of, require
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/assessment", tags=["assessment"])
+router = APIRouter(prefix="/assessment", tags=["assessment"], responses=errors(401, 403, 404, 422))
 READERS = (Role.LEADER, Role.ANALYST, Role.ADMIN, Role.DISPATCHER)
 
 
@@ -26,15 +28,13 @@ def _engine(lake_dir: str) -> DuckDBEngine:
 
 @router.get("/{month}")
 def month_figures(
-    month: str,
+    month: MonthPath,
     uow: UowDep,
     actor: CurrentActor,
     settings: SettingsDep,
-    group: Annotated[
-        str | None, Query(description="streets|districts|departments|enterprises")
-    ] = None,
+    group: Annotated[str | None, Query(json_schema_extra=one_of(GROUP_NAMES))] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="a frozen version; default latest")
+        int | None, Query(ge=1, le=2**31 - 1, description="a frozen version; default latest")
     ] = None,
 ) -> dict[str, Any]:
     """考评: {"month", "source", "units": [...]} with rates as fractions in [0, 1]."""
@@ -59,7 +59,7 @@ def month_figures(
 
 
 @router.get("/{month}/versions")
-def month_versions(month: str, uow: UowDep, actor: CurrentActor) -> list[dict[str, Any]]:
+def month_versions(month: MonthPath, uow: UowDep, actor: CurrentActor) -> list[dict[str, Any]]:
     require(actor, *READERS)
     return [
         {
@@ -75,14 +75,12 @@ def month_versions(month: str, uow: UowDep, actor: CurrentActor) -> list[dict[st
 
 @router.get("/{month}/{unit}/cases")
 def unit_cases(
-    month: str,
+    month: MonthPath,
     unit: str,
     uow: UowDep,
     actor: CurrentActor,
     settings: SettingsDep,
-    metric: Annotated[
-        str, Query(description="assessed|response|resolution|satisfaction")
-    ] = "assessed",
+    metric: Annotated[str, Query(json_schema_extra=one_of(service.METRICS))] = "assessed",
 ) -> dict[str, Any]:
     """The cases behind one unit's figure; the figure is sum(credit) / len(cases)."""
     require(actor, *READERS)

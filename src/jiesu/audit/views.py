@@ -14,8 +14,9 @@ from jiesu.audit.reveal import reveal_citizen
 from jiesu.cases.workflow import Role
 from jiesu.inputs import Input
 from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
+from jiesu.web.responses import errors
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=errors(400, 401, 403, 404, 422))
 
 
 class RevealIn(Input):

@@ -12,19 +12,26 @@ from pydantic import Field
 from jiesu.assessment.service import load_policies
 from jiesu.cases.workflow import Role
 from jiesu.governance import service
+from jiesu.governance.forecast import METHODS
+from jiesu.governance.spatial import LEVELS, RESOLUTIONS
 from jiesu.inputs import Input
-from jiesu.web.deps import CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of, require
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/governance", tags=["governance"])
+router = APIRouter(
+    prefix="/governance", tags=["governance"], responses=errors(400, 401, 403, 404, 422)
+)
 READERS = (Role.LEADER, Role.ANALYST, Role.ADMIN)
 # The callback agent sees reply quality while calling the citizen back; the dispatcher while
 # reviewing a unit's reply.
+# What spatial.check_prefix accepts, documented.
+DIGITS_12 = {"pattern": "^[0-9]{0,12}$"}
 REPLY_READERS = (*READERS, Role.CALLBACK, Role.DISPATCHER)
 
 
 @router.get("/topics/{month}")
 def month_topics(
-    month: str,
+    month: MonthPath,
     actor: CurrentActor,
     settings: SettingsDep,
     top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 10,
@@ -36,7 +43,7 @@ def month_topics(
 
 @router.get("/livelihood/{month}")
 def livelihood(
-    month: str, actor: CurrentActor, settings: SettingsDep, uow: UowDep
+    month: MonthPath, actor: CurrentActor, settings: SettingsDep, uow: UowDep
 ) -> dict[str, Any]:
     """七有五性: volume, share and the three rates per livelihood dimension for a month."""
     require(actor, *READERS)
@@ -45,12 +52,17 @@ def livelihood(
 
 @router.get("/spatial/{month}")
 def spatial(
-    month: str,
+    month: MonthPath,
     actor: CurrentActor,
     settings: SettingsDep,
-    category: Annotated[str | None, Query(description="category code prefix, e.g. 17")] = None,
-    level: Annotated[str, Query(description="h3 | street")] = "h3",
-    resolution: Annotated[int, Query(description="H3 resolution, 7 or 8")] = 8,
+    category: Annotated[
+        str | None,
+        Query(description="category code prefix, e.g. 17", json_schema_extra=DIGITS_12),
+    ] = None,
+    level: Annotated[str, Query(json_schema_extra=one_of(LEVELS))] = "h3",
+    resolution: Annotated[
+        int, Query(description="H3 resolution", json_schema_extra=one_of(RESOLUTIONS))
+    ] = 8,
     baseline: Annotated[int, Query(ge=2, le=24)] = 6,
     q: Annotated[float, Query(gt=0, lt=1)] = 0.05,
     top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 100,
@@ -74,7 +86,7 @@ def surges(
     actor: CurrentActor,
     settings: SettingsDep,
     week: Annotated[date | None, Query(description="a day of the week to check")] = None,
-    method: Annotated[str, Query(description="snaive_drift | snaive | ets")] = "snaive_drift",
+    method: Annotated[str, Query(json_schema_extra=one_of(METHODS))] = "snaive_drift",
     min_cases: Annotated[int, Query(ge=1, le=10_000)] = 10,
 ) -> dict[str, Any]:
     """突增预警: category × district series whose week is above its forecast interval."""
@@ -93,7 +105,7 @@ def forecast(
     category: Annotated[str | None, Query(description="level-1 category code")] = None,
     district: Annotated[str | None, Query(description="district code")] = None,
     horizon: Annotated[int, Query(ge=1, le=12)] = 8,
-    method: Annotated[str, Query(description="snaive_drift | snaive | ets")] = "snaive_drift",
+    method: Annotated[str, Query(json_schema_extra=one_of(METHODS))] = "snaive_drift",
 ) -> dict[str, Any]:
     """预测: weekly volume per category × district for the next weeks, with 95% intervals."""
     from jiesu.governance.forecast import forecast as run
@@ -112,7 +124,7 @@ def forecast(
 
 @router.get("/candidates/{month}")
 def candidates(
-    month: str,
+    month: MonthPath,
     actor: CurrentActor,
     settings: SettingsDep,
     uow: UowDep,

@@ -10,8 +10,11 @@ from jiesu.cases.workflow import Role
 from jiesu.knowledge import service
 from jiesu.knowledge.service import ArticleIn, ArticleOut
 from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/knowledge", tags=["knowledge"])
+router = APIRouter(
+    prefix="/knowledge", tags=["knowledge"], responses=errors(400, 401, 403, 404, 409, 422)
+)
 ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER id
 STAFF = tuple(r for r in Role if r is not Role.CITIZEN)
 

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from jiesu.cases.workflow import Role
 from jiesu.triage.service import propose
 from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
+from jiesu.web.responses import errors
 
-router = APIRouter(tags=["triage"])
+router = APIRouter(tags=["triage"], responses=errors(400, 401, 403, 422))
 
 
 class TriageIn(BaseModel):

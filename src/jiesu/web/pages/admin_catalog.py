@@ -38,9 +38,9 @@ def add_category(request: Request, user: Annotated[PageUser, Depends(posting_use
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
-        code, name = f.text(form, "code", 32), f.text(form, "name", 200)
+        code, name = f.code(form, "code", 32), f.text(form, "name", 200)
         parent_code = f.text(form, "parent_code", 32) or None
-        if not code.isdigit():
+        if not code:
             raise InvalidInput("code: digits only, e.g. 050101", details={"field": "code"})
         if not name:
             raise InvalidInput("name: required", details={"field": "name"})

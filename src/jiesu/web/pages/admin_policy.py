@@ -14,10 +14,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from jiesu.analytics.lake import MONTH_RE
 from jiesu.assessment.models import AssessmentPolicy
 from jiesu.assessment.scoring import Policy
 from jiesu.cases.workflow import Role
 from jiesu.errors import Conflict, DomainError, InvalidInput
+from jiesu.inputs import whole_number
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.rules import DISTRICT, STREET
 from jiesu.sla.models import SlaPolicy
@@ -36,12 +38,7 @@ ANY_KIND = "*"
 
 
 def _category_prefix(request: Request, form: dict[str, str]) -> str:
-    prefix = f.text(form, "category_prefix", 32)
-    if prefix and not prefix.isdigit():
-        raise InvalidInput(
-            "category_prefix: digits of a category code, or empty for all",
-            details={"field": "category_prefix"},
-        )
+    prefix = f.code(form, "category_prefix", 32, "digits of a category code, or empty for all")
     if prefix:
         with UnitOfWork(request.app.state.session_factory) as uow:
             known = uow.session.scalar(
@@ -168,11 +165,12 @@ def retire_routing_rule(
     now = request.app.state.clock.now()
     try:
         raw = f.text(form, "rule_id", 12)
-        if not raw.isdigit():
+        rule_id = whole_number(raw, low=1)
+        if rule_id is None:
             raise InvalidInput("rule_id: the number of the rule", details={"field": "rule_id"})
         since = f.effective_from(form, request.app.state.settings.tz, now)
         with UnitOfWork(request.app.state.session_factory) as uow:
-            rule = uow.session.get(RoutingRule, int(raw))
+            rule = uow.session.get(RoutingRule, rule_id)
             if rule is None:
                 raise InvalidInput(f"rule_id: no rule {raw}", details={"field": "rule_id"})
             if rule.retired_from is not None:
@@ -204,7 +202,7 @@ def add_weights(request: Request, user: Annotated[PageUser, Depends(posting_user
     try:
         kind = f.choice(form, "unit_kind", (ANY_KIND, *UNIT_KINDS))
         month = f.text(form, "effective_from", 7)
-        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
+        if not MONTH_RE.match(month):
             raise InvalidInput(
                 "effective_from: a month like 2027-01", details={"field": "effective_from"}
             )

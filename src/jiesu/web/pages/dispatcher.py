@@ -12,6 +12,7 @@ from jiesu.cases import service
 from jiesu.cases.schemas import DispatchIn
 from jiesu.cases.workflow import Action, Role
 from jiesu.errors import DomainError
+from jiesu.inputs import whole_number
 from jiesu.routing.rules import route
 from jiesu.routing.service import load_rules
 from jiesu.sla.due import overdue_kinds
@@ -77,6 +78,8 @@ def export(
     queue: Annotated[str, Query(max_length=20)] = "dispatch",
 ) -> Response:
     require_role(user, *ROLES)
+    # As the console does: the name goes into the file name (a header), so only known ones.
+    queue = queue if queue in DISPATCHER_QUEUES else "dispatch"
     now = request.app.state.clock.now()
     tz = request.app.state.settings.tz
     with UnitOfWork(request.app.state.session_factory) as uow:
@@ -106,7 +109,8 @@ def batch_dispatch(request: Request, user: Annotated[PageUser, Depends(posting_u
     """Dispatch every selected case by the routing rules; each case commits on its own."""
     require_role(user, *ROLES)
     lang = i18n.lang_of(request)
-    ids = [int(x) for x in user.lists.get("case_id", []) if x.isdigit()][:200]
+    numbers = (whole_number(x, low=1) for x in user.lists.get("case_id", []))
+    ids = [n for n in numbers if n is not None][:200]
     if not ids:
         msg = i18n.gettext(lang, "Select at least one case.")
         return flash.redirect(request, "/dispatcher", user.csrf, error=msg)

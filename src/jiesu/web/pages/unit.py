@@ -60,6 +60,8 @@ def export(
     box: Annotated[str, Query(max_length=20)] = "open",
 ) -> Response:
     require_role(user, *ROLES)
+    # As the console does: the name goes into the file name (a header), so only known ones.
+    box = box if box in BOXES else "open"
     tz = request.app.state.settings.tz
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
