@@ -181,3 +181,16 @@ def test_merge_only_into_a_case_that_can_take_it(target: Status) -> None:
 def test_status_sets_cover_every_status_once() -> None:
     assert set(Status) == OPEN | FINISHED and not OPEN & FINISHED
     assert TERMINAL <= FINISHED and WITH_UNIT <= OPEN
+
+
+def test_allowed_actions_with_facts_leave_out_what_the_relation_rules_out() -> None:
+    # 首接负责: a co-handler is offered its task, never a lead-only action; the lead is
+    # offered the lead's actions and no task it does not have.
+    co = Facts(relation=Relation.CO, actor_task_status="pending")
+    assert allowed_actions(Status.ACKNOWLEDGED, Role.HANDLER, co) == ["accept_task"]
+    lead = set(allowed_actions(Status.ACKNOWLEDGED, Role.HANDLER, Facts(relation=Relation.LEAD)))
+    assert {"contact", "reply", "return", "request_extension"} <= lead
+    assert not lead & {"accept_task", "reply_task"}
+    # Case-state guards stay with decide(): the reply is offered before contact, and refused
+    # with the reason.
+    assert "reply" in lead
