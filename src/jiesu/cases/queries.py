@@ -16,7 +16,7 @@ from jiesu.cases import personal
 from jiesu.cases.models import Assignment, Case, CaseEvent, Task
 from jiesu.cases.schemas import CaseOut, CasePage, EventOut, TaskOut
 from jiesu.cases.service import visible_case
-from jiesu.cases.workflow import Facts, Relation, Role, Status, allowed_actions
+from jiesu.cases.workflow import Facts, Relation, Status, allowed_actions
 from jiesu.privacy.redact import redact, redact_value
 from jiesu.sla.due import overdue_kinds
 
@@ -110,7 +110,7 @@ def _case_out(
 def _who(case: Case, actor: Actor, co: Sequence[str], tasks: Sequence[Task]) -> Facts | None:
     """What the workflow's actor guards need to offer a unit only its own actions: lead or
     co-handler, and its open task (as cases/service.py `_facts` finds them for an action)."""
-    if actor.role is not Role.HANDLER:
+    if not actor.is_unit:
         return None
     unit = actor.unit_code
     if unit is not None and unit == case.lead_unit:
@@ -154,7 +154,7 @@ def get_case(session: Session, actor: Actor, case_id: int, now: datetime) -> Cas
 
 
 def scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
-    if actor.role is Role.HANDLER:
+    if actor.is_unit:
         held = exists().where(
             Assignment.case_id == Case.id,
             Assignment.unit_code == actor.unit_code,
