@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.assessment import service
 from jiesu.assessment.scoring import GROUP_NAMES
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.errors import NotFound
-from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of, require
+from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of
 from jiesu.web.responses import errors
 
 router = APIRouter(prefix="/assessment", tags=["assessment"], responses=errors(401, 403, 404, 422))
-READERS = (Role.LEADER, Role.ANALYST, Role.ADMIN, Role.DISPATCHER)
 
 
 def _engine(lake_dir: str) -> DuckDBEngine:
@@ -38,7 +37,7 @@ def month_figures(
     ] = None,
 ) -> dict[str, Any]:
     """考评: {"month", "source", "units": [...]} with rates as fractions in [0, 1]."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_ASSESSMENT)
     month = service.month_arg(month)
     group = service.group_arg(group)
     session = uow.session
@@ -60,7 +59,7 @@ def month_figures(
 
 @router.get("/{month}/versions")
 def month_versions(month: MonthPath, uow: UowDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    require(actor, *READERS)
+    require(actor, Capability.READ_ASSESSMENT)
     return [
         {
             "version": s.version,
@@ -83,7 +82,7 @@ def unit_cases(
     metric: Annotated[str, Query(json_schema_extra=one_of(service.METRICS))] = "assessed",
 ) -> dict[str, Any]:
     """The cases behind one unit's figure; the figure is sum(credit) / len(cases)."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_ASSESSMENT)
     month = service.month_arg(month)
     engine = _engine(settings.lake_dir)
     try:

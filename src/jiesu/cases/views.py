@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
+from jiesu.auth.permissions import Capability, require
 from jiesu.cases import queries, service
 from jiesu.cases.registrar import Registrar
 from jiesu.cases.registration import Registration
@@ -19,10 +20,10 @@ from jiesu.cases.schemas import (
     EventOut,
     RegisterIn,
 )
-from jiesu.cases.workflow import Action, Role, Status
+from jiesu.cases.workflow import Action, Status
 from jiesu.errors import InvalidInput
 from jiesu.intake import idempotency
-from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep
 from jiesu.web.responses import errors
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=errors(400, 401, 403, 404, 409, 422))
@@ -105,7 +106,7 @@ def get_case(case_id: CaseId, uow: UowDep, clock: ClockDep, actor: CurrentActor)
 
 @router.get("/{case_id}/events", response_model=list[EventOut])
 def get_events(case_id: CaseId, uow: UowDep, actor: CurrentActor) -> list[EventOut]:
-    require(actor, *[r for r in Role if r is not Role.CITIZEN])
+    require(actor, Capability.READ_CASE_EVENTS)
     return queries.list_events(uow.session, actor, case_id)
 
 

@@ -10,23 +10,19 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from jiesu.assessment.service import load_policies
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.governance import service
 from jiesu.governance.forecast import METHODS
 from jiesu.governance.spatial import LEVELS, RESOLUTIONS
 from jiesu.inputs import Input
-from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of, require
+from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of
 from jiesu.web.responses import errors
 
 router = APIRouter(
     prefix="/governance", tags=["governance"], responses=errors(400, 401, 403, 404, 422)
 )
-READERS = (Role.LEADER, Role.ANALYST, Role.ADMIN)
-# The callback agent sees reply quality while calling the citizen back; the dispatcher while
-# reviewing a unit's reply.
 # What spatial.check_prefix accepts, documented.
 DIGITS_12 = {"pattern": "^[0-9]{0,12}$"}
-REPLY_READERS = (*READERS, Role.CALLBACK, Role.DISPATCHER)
 
 
 @router.get("/topics/{month}")
@@ -37,7 +33,7 @@ def month_topics(
     top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 10,
 ) -> dict[str, Any]:
     """热点问题: the month's hottest topics from the analytics lake, with heat and evidence."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_GOVERNANCE)
     return service.month_topics(Path(settings.lake_dir), month, top)
 
 
@@ -46,7 +42,7 @@ def livelihood(
     month: MonthPath, actor: CurrentActor, settings: SettingsDep, uow: UowDep
 ) -> dict[str, Any]:
     """七有五性: volume, share and the three rates per livelihood dimension for a month."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_GOVERNANCE)
     return service.livelihood(Path(settings.lake_dir), month, uow.session)
 
 
@@ -68,7 +64,7 @@ def spatial(
     top: Annotated[int, Query(ge=1, le=service.MAX_TOP)] = 100,
 ) -> dict[str, Any]:
     """空间热点: H3 cells or streets above their own baseline (Poisson/NB test, BH FDR)."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_GOVERNANCE)
     return service.spatial(
         Path(settings.lake_dir),
         month,
@@ -92,7 +88,7 @@ def surges(
     """突增预警: category × district series whose week is above its forecast interval."""
     from jiesu.governance.surges import surges as find
 
-    require(actor, *READERS)
+    require(actor, Capability.READ_GOVERNANCE)
     return service.lake_call(
         find, Path(settings.lake_dir), settings.tz, week=week, method=method, min_cases=min_cases
     )
@@ -110,7 +106,7 @@ def forecast(
     """预测: weekly volume per category × district for the next weeks, with 95% intervals."""
     from jiesu.governance.forecast import forecast as run
 
-    require(actor, *READERS)
+    require(actor, Capability.READ_GOVERNANCE)
     return service.lake_call(
         run,
         Path(settings.lake_dir),
@@ -133,7 +129,7 @@ def candidates(
     """每月一题候选: problems ranked by volume, breadth, persistence, repeats and low rates."""
     from jiesu.governance.candidates import monthly_candidates
 
-    require(actor, *READERS)
+    require(actor, Capability.READ_GOVERNANCE)
     policies = load_policies(uow.session)
     lake = Path(settings.lake_dir)
     return service.lake_call(monthly_candidates, lake, month, top=top, policies=policies)
@@ -149,5 +145,5 @@ class ReplyQualityIn(Input):
 @router.post("/reply-quality")
 def reply_quality(body: ReplyQualityIn, actor: CurrentActor) -> dict[str, Any]:
     """答复质量: relevance, completeness and timeliness of one reply, with the reasons."""
-    require(actor, *REPLY_READERS)
+    require(actor, Capability.ASSESS_REPLY_QUALITY)
     return service.reply_quality(body.request, body.reply, body.requested_at, body.replied_at)

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.errors import DomainError, InvalidInput, NotFound
 from jiesu.inputs import Input, whole_number
 from jiesu.open311 import keys, queries, serialise, service, services
-from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep
 from jiesu.web.responses import errors
 
 MAX_BODY = 64 * 1024
@@ -294,7 +294,7 @@ def _out(info: keys.ClientInfo) -> ClientOut:
 
 @admin.post("/keys", response_model=NewKeyOut, status_code=status.HTTP_201_CREATED)
 def create_key(body: ClientIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Any:
-    require(actor, Role.ADMIN)
+    require(actor, Capability.ADMINISTER)
     key = keys.create_key(uow.session, body.client, clock.now(), body.scopes)
     uow.commit()
     return NewKeyOut(client=body.client, api_key=key)
@@ -302,7 +302,7 @@ def create_key(body: ClientIn, uow: UowDep, clock: ClockDep, actor: CurrentActor
 
 @admin.delete("/keys/{client}", response_model=ClientOut)
 def revoke_key(client: str, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Any:
-    require(actor, Role.ADMIN)
+    require(actor, Capability.ADMINISTER)
     info = keys.revoke_key(uow.session, client, clock.now())
     uow.commit()
     return _out(info)
@@ -310,7 +310,7 @@ def revoke_key(client: str, uow: UowDep, clock: ClockDep, actor: CurrentActor) -
 
 @admin.get("/keys", response_model=list[ClientOut])
 def list_keys(uow: UowDep, actor: CurrentActor) -> Any:
-    require(actor, Role.ADMIN)
+    require(actor, Capability.ADMINISTER)
     return [_out(i) for i in keys.list_clients(uow.session)]
 
 

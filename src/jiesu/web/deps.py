@@ -15,9 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from jiesu.analytics.lake import MONTH_RE
 from jiesu.auth.actor import Actor
 from jiesu.auth.service import actor_for_token, remembered_actor
-from jiesu.cases.workflow import Role
 from jiesu.clock import Clock
-from jiesu.errors import Forbidden, Unauthorized
+from jiesu.errors import Unauthorized
 from jiesu.settings import Settings
 from jiesu.uow import UnitOfWork
 
@@ -100,9 +99,3 @@ def _actor_from_db(request: Request, token: str, now: datetime) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
-def require(actor: Actor, *roles: Role) -> None:
-    if actor.role not in roles:
-        allowed = ", ".join(r.value for r in roles)
-        raise Forbidden(f"this needs one of the roles: {allowed}")

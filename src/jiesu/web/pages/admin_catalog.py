@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability
 from jiesu.errors import DomainError, InvalidInput, NotFound
 from jiesu.open311.keys import create_key, revoke_key
 from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS, CatalogError, parse_categories_csv
@@ -25,7 +25,7 @@ from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.pages import admin_forms as f
 from jiesu.web.render import error_message
-from jiesu.web.session import PageUser, posting_user, require_role
+from jiesu.web.session import PageUser, posting_user, require_page
 
 router = APIRouter()
 Code = Annotated[str, Path(max_length=32, pattern=r"^\d+$")]
@@ -34,7 +34,7 @@ CSV_MAX_BYTES = 2 * 1024 * 1024
 
 @router.post("/admin/categories")
 def add_category(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -88,7 +88,7 @@ def change_category(
     request: Request, code: Code, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
     """Rename (field `name`) or (de)activate (field `active` = 1 / 0) one category."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -120,7 +120,7 @@ async def import_categories(
 ) -> Response:
     """A whole taxonomy as CSV (code,name,level,parent_code,livelihood_dimension,urgency):
     checked completely first, then written in one transaction, so a bad line changes nothing."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get("csv")
     data = b""
@@ -157,7 +157,7 @@ def _import(request: Request, user: PageUser, data: bytes) -> Response:
 @router.post("/admin/open311")
 def new_key(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """Creates a client's key and shows it on this answer only (never in a redirect/cookie)."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     now = request.app.state.clock.now()
     client = user.form.get("client", "").strip()
@@ -181,7 +181,7 @@ def revoke(
     client: Annotated[str, Path(max_length=64)],
     user: Annotated[PageUser, Depends(posting_user)],
 ) -> Response:
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from jiesu.analytics.lake import MONTH_RE
 from jiesu.assessment.models import AssessmentPolicy
 from jiesu.assessment.scoring import Policy
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability
 from jiesu.errors import Conflict, DomainError, InvalidInput
 from jiesu.inputs import whole_number
 from jiesu.routing.models import RoutingRule
@@ -28,7 +28,7 @@ from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.pages import admin_forms as f
 from jiesu.web.render import error_message
-from jiesu.web.session import PageUser, posting_user, require_role
+from jiesu.web.session import PageUser, posting_user, require_page
 
 router = APIRouter()
 REQUEST_TYPES = ("", "inquiry", "help", "complaint", "report", "suggestion")
@@ -55,7 +55,7 @@ def _category_prefix(request: Request, form: dict[str, str]) -> str:
 @router.post("/admin/time-limits")
 def add_time_limit(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """A new version of one policy row: (request type, category prefix, urgency) → limits."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -110,7 +110,7 @@ def add_routing_rule(
     request: Request, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
     """A new routing rule; the most specific rule in force wins (routing.rules.route)."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     factory = request.app.state.session_factory
@@ -160,7 +160,7 @@ def retire_routing_rule(
     request: Request, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
     """Retire a rule from a date on; it stays in the history and in force before that date."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -195,7 +195,7 @@ def retire_routing_rule(
 @router.post("/admin/weights")
 def add_weights(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """考评权重 for a unit kind from a month on; a month already frozen keeps its own policy."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     this_month = now.astimezone(request.app.state.settings.tz).strftime("%Y-%m")
