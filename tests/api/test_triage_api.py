@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jiesu.triage import classifier
+from jiesu.triage.model_store import save_model
 from tests.helpers import STREET, auth
 
 TEXT = "东华门街道幸福里小区3号楼楼道里闻到很浓的燃气味，怀疑燃气泄漏，请马上派人处理。"
@@ -113,7 +114,7 @@ def test_live_model_is_used(
     texts = ["小区物业乱收费", "物业服务差", "学校乱收费", "孩子入学难"] * 5
     labels = ["住房", "住房", "教育", "教育"] * 5
     model = classifier.train(texts, labels, seed=0)
-    model.save(tmp_path / "model")
+    save_model(model, tmp_path / "model")
     monkeypatch.setenv("JIESU_MODEL_DIR", str(tmp_path / "model"))
     p = triage(client, auth(client, "agent"), text="物业乱收费，服务也差")
     assert p["model_version"] == model.version
