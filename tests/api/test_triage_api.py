@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from jiesu.settings import get_settings
 from jiesu.triage import classifier
 from jiesu.triage.model_store import save_model
 from tests.helpers import STREET, auth
@@ -116,6 +117,10 @@ def test_live_model_is_used(
     model = classifier.train(texts, labels, seed=0)
     save_model(model, tmp_path / "model")
     monkeypatch.setenv("JIESU_MODEL_DIR", str(tmp_path / "model"))
-    p = triage(client, auth(client, "agent"), text="物业乱收费，服务也差")
+    get_settings.cache_clear()  # settings are read once per process
+    try:
+        p = triage(client, auth(client, "agent"), text="物业乱收费，服务也差")
+    finally:
+        get_settings.cache_clear()
     assert p["model_version"] == model.version
     assert p["categories"][0]["code"] == "01"  # 住房 by name in the taxonomy
