@@ -25,7 +25,6 @@ from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.models import AdminChange
 from jiesu.web.pages import admin_forms
-from jiesu.web.pages.admin_catalog import category_options
 from jiesu.web.pages.admin_forms import record
 from jiesu.web.pages.common import xlsx
 from jiesu.web.render import error_message, render
@@ -186,6 +185,16 @@ def _query(kind: str, q: str, sort: str) -> Select[Any]:
     name = sort.lstrip("-")
     column = getattr(model, name if name in columns else columns[0])
     return stmt.order_by(desc(column) if sort.startswith("-") else asc(column))
+
+
+def category_options(request: Request) -> list[tuple[str, str, int]]:
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        rows = uow.session.execute(
+            select(Category.code, Category.name, Category.level)
+            .where(Category.level < 3)
+            .order_by(Category.code)
+        ).all()
+    return [(c, n, lv) for c, n, lv in rows]
 
 
 def admin_response(

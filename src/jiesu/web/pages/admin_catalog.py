@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -24,6 +23,7 @@ from jiesu.units.service import upsert_categories
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.pages import admin_forms as f
+from jiesu.web.pages.admin import admin_response
 from jiesu.web.render import error_message
 from jiesu.web.session import PageUser, posting_user, require_page
 
@@ -168,8 +168,6 @@ def new_key(request: Request, user: Annotated[PageUser, Depends(posting_user)]) 
             uow.commit()
     except DomainError as exc:
         return f.done(request, user, "open311", error_message(lang, exc), False)
-    from jiesu.web.pages.admin import admin_response
-
     response = admin_response(request, user, "open311", new_key=(client, key))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -192,13 +190,3 @@ def revoke(
     except DomainError as exc:
         return f.done(request, user, "open311", error_message(lang, exc), False)
     return f.done(request, user, "open311", i18n.gettext(lang, "Key revoked."), True)
-
-
-def category_options(request: Request) -> list[tuple[str, str, int]]:
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        rows = uow.session.execute(
-            select(Category.code, Category.name, Category.level)
-            .where(Category.level < 3)
-            .order_by(Category.code)
-        ).all()
-    return [(c, n, lv) for c, n, lv in rows]
