@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -85,6 +86,14 @@ class SeededPg:
     operational: tuple[str, ...]
 
 
+_SEEDED: list[SeededPg] = []
+
+
+def pg_seeded_of(db: Database) -> SeededPg:
+    """The seeded PostgreSQL database's facts (pg_seeded ran for any PostgreSQL `db`)."""
+    return next(s for s in _SEEDED if s.url == db.url)
+
+
 @pytest.fixture(scope="session")
 def pg_seeded() -> SeededPg:
     pg_or_skip(PG_URL)
@@ -97,7 +106,8 @@ def pg_seeded() -> SeededPg:
             if conn.scalar(sa.select(sa.func.count()).select_from(t)) == 0
         )
     engine.dispose()
-    return SeededPg(PG_URL, empty)
+    _SEEDED.append(SeededPg(PG_URL, empty))
+    return _SEEDED[-1]
 
 
 def truncate_pg(conn: sa.Connection, tables: str) -> None:
@@ -127,6 +137,45 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
             with engine.begin() as conn:
                 truncate_pg(conn, ", ".join(f'"{t}"' for t in operational))
         engine.dispose()
+
+
+@pytest.fixture
+def restores_reference_data(db: Database) -> Iterator[None]:
+    """For a test that may change the reference data (an admin form walked with values that
+    happen to be valid): on PostgreSQL, where that data is shared by the whole run, every
+    reference table is put back as it was, so no later test sees a retired rule or a new
+    policy version. (SQLite: each test has its own copy anyway.)"""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    seeded: SeededPg = pg_seeded_of(db)
+    tables = [t for t in Base.metadata.sorted_tables if t.name not in seeded.operational]
+
+    def rows(conn: sa.Connection, t: sa.Table) -> list[Any]:
+        return list(conn.execute(sa.select(t).order_by(*t.primary_key.columns)).mappings())
+
+    with db.engine.connect() as conn:
+        before = {t.name: rows(conn, t) for t in tables}
+    yield
+    with db.engine.begin() as conn:
+        if all(rows(conn, t) == before[t.name] for t in tables):
+            return
+        # All of it, in dependency order: a TRUNCATE … CASCADE of one table would empty
+        # the tables that refer to it.
+        truncate_pg(conn, ", ".join(f'"{t.name}"' for t in tables))
+        for t in tables:
+            if before[t.name]:
+                conn.execute(sa.insert(t), [dict(r) for r in before[t.name]])
+            # TRUNCATE … RESTART IDENTITY reset the sequences: they follow the rows again.
+            for col in t.primary_key.columns:
+                if isinstance(col.type, sa.Integer) and col.autoincrement in (True, "auto"):
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', "
+                            f"'{col.name}'), (SELECT COALESCE(MAX(\"{col.name}\"), 0) + 1 "
+                            f'FROM "{t.name}"), false)'
+                        )
+                    )
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
@@ -163,6 +164,7 @@ def _walk_pages(client: TestClient, bad: list[str]) -> int:
     return sent
 
 
+@pytest.mark.usefixtures("restores_reference_data")
 def test_no_route_answers_5xx_to_odd_digits(
     client: TestClient, db: Database, clock: FixedClock
 ) -> None:
