@@ -10,10 +10,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from jiesu.changelog import record_change
 from jiesu.errors import InvalidInput
 from jiesu.inputs import digits, whole_number
 from jiesu.web import flash
-from jiesu.web.models import AdminChange
 from jiesu.web.pages.common import with_query
 from jiesu.web.session import PageUser
 
@@ -31,15 +31,7 @@ def record(
     session: Session, user: PageUser, now: datetime, kind: str, subject: str, detail: str = ""
 ) -> None:
     """One row of the change log, in the same transaction as the change itself."""
-    session.add(
-        AdminChange(
-            at=now,
-            actor=user.actor.username,
-            kind=kind,
-            subject=subject[:200],
-            detail=detail[:4000],
-        )
-    )
+    record_change(session, user.actor, now, kind, subject, detail)
 
 
 def text(form: dict[str, str], name: str, limit: int) -> str:
