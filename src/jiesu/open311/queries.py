@@ -65,7 +65,7 @@ def _ints(value: str, name: str) -> list[int]:
             raise InvalidInput(f"{name}: '{part[:30]}' is not a request id")
         out.append(int(part))
     if len(out) > MAX_RESULTS:
-        raise InvalidInput(f"{name}: at most {MAX_RESULTS} ids")
+        raise InvalidInput.of("max_ids", field=name, limit=MAX_RESULTS)
     return out
 
 
@@ -73,7 +73,7 @@ def _positive(value: str | None, name: str, default: int, top: int) -> int:
     if value is None or value == "":
         return default
     if not value.isdigit() or not 1 <= int(value) <= top:
-        raise InvalidInput(f"{name}: a whole number from 1 to {top}")
+        raise InvalidInput.of("whole_number", field=name, low=1, high=top)
     return int(value)
 
 

@@ -18,6 +18,7 @@ from jiesu.assessment.models import AssessmentPolicy
 from jiesu.assessment.scoring import Policy
 from jiesu.cases.workflow import Role
 from jiesu.errors import Conflict, DomainError, InvalidInput
+from jiesu.reasons import Refusal
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.rules import DISTRICT, STREET
 from jiesu.sla.models import SlaPolicy
@@ -48,10 +49,7 @@ def _category_prefix(request: Request, form: dict[str, str]) -> str:
                 select(func.count()).where(Category.code.startswith(prefix, autoescape=True))
             )
         if not known:
-            raise InvalidInput(
-                f"category_prefix: no category code starts with '{prefix}'",
-                details={"field": "category_prefix"},
-            )
+            raise InvalidInput.of("no_category_prefix", field="category_prefix", prefix=prefix)
     return prefix
 
 
@@ -104,7 +102,7 @@ def add_time_limit(request: Request, user: Annotated[PageUser, Depends(posting_u
 def _unit_code(session_factory: object, code: str, field: str) -> str:
     with UnitOfWork(session_factory) as uow:  # type: ignore[arg-type]
         if uow.session.get(Unit, code) is None:
-            raise InvalidInput(f"{field}: unknown unit code '{code}'", details={"field": field})
+            raise InvalidInput.of("unknown_unit", field=field, code=code)
     return code
 
 
@@ -231,6 +229,9 @@ def add_weights(request: Request, user: Annotated[PageUser, Depends(posting_user
                 min_cases=min_cases,
                 **{k: Fraction(v) for k, v in values.items()},
             )
+        except Refusal as exc:
+            reason = exc.reason
+            raise InvalidInput.of(reason.id, field="weights", **reason.params) from None
         except ValueError as exc:
             raise InvalidInput(f"weights: {exc}", details={"field": "weights"}) from None
         with UnitOfWork(request.app.state.session_factory) as uow:
@@ -240,10 +241,7 @@ def add_weights(request: Request, user: Annotated[PageUser, Depends(posting_user
                 )
             )
             if clash is not None:
-                raise Conflict(
-                    f"effective_from: weights for {kind} from {month} exist; choose a later month",
-                    details={"field": "effective_from"},
-                )
+                raise Conflict.of("weights_exist", field="effective_from", kind=kind, month=month)
             uow.session.add(
                 AssessmentPolicy(
                     unit_kind=kind, effective_from=month, min_cases=min_cases, **values
