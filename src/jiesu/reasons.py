@@ -1,6 +1,6 @@
 """Why a request is refused: message id → English template, one catalogue for every channel.
 
-A rule raises `InvalidInput.of("unknown_unit", field="lead_unit", code="999")`. The API answers
+A rule raises `InvalidInput.of("unknown_unit", field="lead_unit", unit="999")`. The API answers
 the English sentence ("lead_unit: unknown unit code '999'") with the parameters in `details`;
 a page says the same in the reader's language from the id and the parameters (web/messages.py,
 the zh_CN catalogue translates every template here). Templates use str.format placeholders
@@ -21,12 +21,12 @@ def N_(message: str) -> str:
 
 MESSAGES: dict[str, str] = {
     # A reference to something that is not there.
-    "unknown_unit": N_("unknown unit code '{code}'"),
-    "unknown_category": N_("unknown category code '{code}'"),
+    "unknown_unit": N_("unknown unit code '{unit}'"),
+    "unknown_category": N_("unknown category code '{category}'"),
     "no_category_prefix": N_("no category code starts with '{prefix}'"),
     "case_not_found": N_("case {id} not found"),
     "case_missing": N_("case {id} does not exist"),
-    "category_not_found": N_("category {code} not found"),
+    "category_not_found": N_("category {category} not found"),
     "no_open311_client": N_("no Open311 client named '{client}'"),
     # A clash with what is stored.
     "taken": N_("'{value}' is taken"),
@@ -47,7 +47,7 @@ MESSAGES: dict[str, str] = {
     "not_a_datetime": N_("'{value}' is not a date and time like 2027-01-01T00:00"),
     "needs_timezone": N_("give a timezone, e.g. 2026-10-01T00:00:00+08:00"),
     "weights_sum": N_("weights must sum to 1, not {total}"),
-    "extend_parent_code": N_("must extend its parent's code {code} (three levels at most)"),
+    "extend_parent_code": N_("must extend its parent's code {parent} (three levels at most)"),
     # The case's workflow (cases/workflow.py): an action that does not exist here, or a guard.
     "action_not_allowed": N_("{action} is not allowed for {role} on a {status} case"),
     "lead_only": N_("only the lead unit may do this; co-handlers reply through their tasks"),

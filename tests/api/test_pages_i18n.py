@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from string import Formatter
 
 from babel.messages.extract import extract_from_dir, extract_from_file

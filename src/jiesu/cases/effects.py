@@ -42,7 +42,7 @@ class Outcome:
 def _unit(session: Session, code: str, what: str) -> Unit:
     unit = session.get(Unit, code)
     if unit is None or not unit.active:
-        raise InvalidInput.of("unknown_unit", field=what, code=code)
+        raise InvalidInput.of("unknown_unit", field=what, unit=code)
     return unit
 
 
@@ -91,7 +91,7 @@ def _correct(ctx: Ctx, category: str | None, urgency: str | None) -> dict[str, A
     if category is not None and category != case.category:
         cat = ctx.session.get(Category, category)
         if cat is None or not cat.active:
-            raise InvalidInput.of("unknown_category", field="category", code=category)
+            raise InvalidInput.of("unknown_category", field="category", category=category)
         changes["category"] = {"from": case.category, "to": category}
         case.category = category
     if urgency is not None and urgency != case.urgency:

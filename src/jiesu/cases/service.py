@@ -88,7 +88,7 @@ def _unit(session: Session, code: str, field: str, kinds: tuple[str, ...] = ()) 
 
 def _checked(unit: U | None, code: str, field: str, kinds: tuple[str, ...] = ()) -> U:
     if unit is None or not unit.active:
-        raise InvalidInput.of("unknown_unit", field=field, code=code)
+        raise InvalidInput.of("unknown_unit", field=field, unit=code)
     if kinds and unit.kind not in kinds:
         raise InvalidInput(
             f"{field}: '{code}' is a {unit.kind}, expected {' or '.join(kinds)}",
@@ -132,7 +132,7 @@ def new_case_row(
             raise InvalidInput.of(
                 "unknown_category",
                 field="category",
-                code=cmd.category,
+                category=cmd.category,
                 see="GET /api/v1/categories",
             )
         urgency = urgency or cat.urgency or None

@@ -50,9 +50,9 @@ def add_category(request: Request, user: Annotated[PageUser, Depends(posting_use
                 raise InvalidInput.of("taken", field="code", value=code)
             parent = s.get(Category, parent_code) if parent_code else None
             if parent_code and parent is None:
-                raise InvalidInput.of("unknown_category", field="parent_code", code=parent_code)
+                raise InvalidInput.of("unknown_category", field="parent_code", category=parent_code)
             if parent is not None and (parent.level >= 3 or not code.startswith(parent.code)):
-                raise InvalidInput.of("extend_parent_code", field="code", code=parent.code)
+                raise InvalidInput.of("extend_parent_code", field="code", parent=parent.code)
             dim = form.get("livelihood_dimension", "").strip()
             if parent is None and dim not in LIVELIHOOD_DIMENSIONS:
                 raise InvalidInput(
@@ -89,7 +89,7 @@ def change_category(
         with UnitOfWork(request.app.state.session_factory) as uow:
             cat = uow.session.get(Category, code)
             if cat is None:
-                raise NotFound.of("category_not_found", code=code)
+                raise NotFound.of("category_not_found", category=code)
             if "name" in form:
                 name = f.text(form, "name", 200)
                 if not name:

@@ -102,7 +102,7 @@ def add_time_limit(request: Request, user: Annotated[PageUser, Depends(posting_u
 def _unit_code(session_factory: object, code: str, field: str) -> str:
     with UnitOfWork(session_factory) as uow:  # type: ignore[arg-type]
         if uow.session.get(Unit, code) is None:
-            raise InvalidInput.of("unknown_unit", field=field, code=code)
+            raise InvalidInput.of("unknown_unit", field=field, unit=code)
     return code
 
 
