@@ -35,9 +35,6 @@ REQUIRE_PG = os.environ.get("JIESU_REQUIRE_POSTGRES") == "1"
 # Monday 12 October 2026, 10:00 in Beijing: a working day after the National Day holiday.
 T0 = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-
 
 @dataclass
 class Database:

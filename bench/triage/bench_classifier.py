@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from corpus import load_corpus
 
 from jiesu.triage.classifier import Params, train
+from jiesu.triage.model_store import save_model
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -75,7 +76,7 @@ def main() -> None:
     full = train(list(texts), list(labels), seed=0)
     full_train = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
-        full.save(tmp)
+        save_model(full, tmp)
         size_mb = dir_size(Path(tmp)) / 1e6
 
     def ms(xs: list[float]) -> str:

@@ -9,10 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from jiesu import __version__
 from jiesu.assessment.views import router as assessment_router
@@ -31,6 +33,7 @@ from jiesu.settings import Settings, get_settings
 from jiesu.triage.views import router as triage_router
 from jiesu.units.views import router as units_router
 from jiesu.web.apidocs import install as install_api_docs
+from jiesu.web.responses import errors
 from jiesu.web.setup import install as install_web
 
 log = logging.getLogger("jiesu")
@@ -48,6 +51,21 @@ def _validation_details(errors: list[Any]) -> list[dict[str, Any]]:
         loc = [str(p) for p in e.get("loc", ()) if p != "body"]
         out.append({"field": ".".join(loc), "message": e.get("msg", "invalid")})
     return out
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route answers at this path (RFC 9110 §15.5.6). The router's own
+    `Allow` names only the first route that matched the path, and GET and POST of one path
+    are separate routes."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        # Open311's catch-all answers its own 404 to anything: it supports nothing.
+        route_path = context.path or ""
+        catch_all = route_path.endswith(":path}")
+        if context.methods and not catch_all and compile_path(route_path)[0].match(path):
+            methods |= context.methods
+    return ", ".join(m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE") if m in methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -73,8 +91,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(422, "invalid_input", f"{first['field']}: {first['message']}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        resp = _error(exc.status_code, "http_error", str(exc.detail))
+        resp.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            resp.headers["Allow"] = _allowed(request)
+        return resp
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -160,7 +182,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     _document_errors(app)
     install_http_guards(app, settings.max_body_bytes)
 
-    @app.get("/api/v1/health", tags=["health"])
+    @app.get("/api/v1/health", tags=["health"], responses=errors())
     def health() -> dict[str, str]:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

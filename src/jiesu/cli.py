@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -187,7 +186,7 @@ def serve(
     the port (jiesu/serve.py), restarted if one dies."""
     from jiesu.serve import serve as run
 
-    run(host, port, workers, os.environ.get("JIESU_LOG_LEVEL", "info"))
+    run(host, port, workers, get_settings().log_level)
 
 
 # `jiesu demo` builds and serves the demo city; `jiesu demo generate` writes a large synthetic

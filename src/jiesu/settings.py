@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # The analytics lake (Parquet, DESIGN §8) and the Spark cluster that may read it.
     lake_dir: str = "./var/lake"
     spark_master: str = "local[2]"
+    # The live triage model (`jiesu model use` copies one here; the server reloads it on change).
+    model_dir: str = "./var/model"
+    # uvicorn's log level for `jiesu serve`.
+    log_level: str = "info"
 
     @property
     def tz(self) -> ZoneInfo:

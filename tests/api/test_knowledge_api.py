@@ -10,11 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from jiesu.cli import app
 from jiesu.clock import FixedClock
-from jiesu.settings import get_settings
 from tests.conftest import Database
 from tests.helpers import STREET, auth
 
@@ -35,34 +32,8 @@ def kb(client: TestClient, db: Database) -> Iterator[TestClient]:
             conn.execute(sa.text("DELETE FROM knowledge_article"))
 
 
-def _load(db: Database, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("JIESU_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    try:
-        first = CliRunner().invoke(app, ["knowledge", "load"])
-        again = CliRunner().invoke(app, ["knowledge", "load"])
-    finally:
-        get_settings.cache_clear()
-    assert first.exit_code == 0 and again.exit_code == 0
-    assert "0 articles added" in again.output  # idempotent
-    return first.output
-
-
 def _article(title: str, body: str = "正文。", keywords: str = "", **more: Any) -> dict[str, Any]:
     return {"title": title, "body": body, "keywords": keywords, **more}
-
-
-def test_seed_search_finds_the_article_a_caller_names(
-    kb: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert "31 articles added" in _load(db, monkeypatch)
-    agent = auth(kb, "agent")
-    hits = kb.get("/api/v1/knowledge", params={"q": "公积金 租房"}, headers=agent).json()
-    assert hits[0]["title"] == "住房公积金提取：租房提取"
-    assert hits[0]["score"] > hits[-1]["score"]
-    by_cat = kb.get("/api/v1/knowledge", params={"category": "0402"}, headers=agent).json()
-    assert by_cat and all(h["category"].startswith("0402") for h in by_cat)
-    assert kb.get("/api/v1/knowledge", params={"q": "外星人"}, headers=agent).json() == []
 
 
 def test_ranking_title_over_keywords_over_body(kb: TestClient) -> None:

@@ -12,13 +12,10 @@ import defusedxml.ElementTree as SafeET
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from jiesu.cases.models import Case, CaseEvent
-from jiesu.cli import app as cli_app
 from jiesu.clock import FixedClock
 from jiesu.open311.keys import create_key, revoke_key
-from jiesu.settings import get_settings
 from tests.conftest import T0, Database
 from tests.helpers import DISPATCHER, STREET, auth, do
 
@@ -331,29 +328,6 @@ def test_admin_issues_lists_and_revokes_keys(
     assert client.delete(f"{url}/fix-my-street", headers=admin).json()["active"] is False
     assert post(client, **heating(key, description="again")).status_code == 403
     assert client.delete(f"{url}/nobody", headers=admin).status_code == 404
-
-
-def test_cli_key_create_prints_the_key_last_and_it_works(
-    client: TestClient, db: Database, cleanup_clients: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("JIESU_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    try:
-        made = runner.invoke(cli_app, ["open311", "key", "create", "--client", "kiosk"])
-        assert made.exit_code == 0, made.output
-        key = made.output.strip().splitlines()[-1]
-        assert key.startswith("o311_")
-        assert runner.invoke(cli_app, ["open311", "key", "create", "--client", "kiosk"]).exit_code
-        listed = runner.invoke(cli_app, ["open311", "key", "list"])
-        assert "kiosk" in listed.output and "active" in listed.output and key not in listed.output
-        assert post(client, **heating(key)).status_code == 201
-        assert (
-            runner.invoke(cli_app, ["open311", "key", "revoke", "--client", "kiosk"]).exit_code == 0
-        )
-        assert post(client, **heating(key, description="x")).status_code == 403
-    finally:
-        get_settings.cache_clear()
 
 
 def test_get_requests_defaults_to_the_last_90_days(

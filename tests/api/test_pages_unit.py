@@ -12,7 +12,7 @@ from jiesu.audit.models import AccessLog
 from jiesu.clock import FixedClock
 from tests.api.pages_helpers import login, post
 from tests.conftest import Database
-from tests.helpers import DISPATCHER, STREET, do, handler, register
+from tests.helpers import DISPATCHER, OTHER_STREET, STREET, auth, do, handler, register
 
 
 def _dispatched(db: Database, clock: FixedClock) -> int:
@@ -83,3 +83,46 @@ def test_agent_category_is_three_cascading_selects(client: TestClient) -> None:
     assert re.search(r'<option value="05" selected>', html)
     assert re.search(r'<option value="0501" data-parent="05" selected>', html)
     assert re.search(r'<option value="050101" data-parent="0501" selected>', html)
+
+
+LEAD_ONLY_BUTTONS = {"contact", "reply", "return", "whistle", "request_extension"}
+
+
+def _buttons(html: str) -> set[str]:
+    return set(re.findall(r'data-action="(\w+)"', html))
+
+
+def test_a_co_handler_sees_no_lead_only_action(
+    client: TestClient, db: Database, clock: FixedClock
+) -> None:
+    # 首接负责: the lead unit acts for the case; a unit whistled in works through its task.
+    # The page must not offer the co-handler buttons that the server then refuses.
+    case_id = _dispatched(db, clock)
+    do(db, clock, handler(), case_id, "acknowledge")
+    do(db, clock, handler(), case_id, "whistle", units=[OTHER_STREET], reason="需要协同")
+    login(client, f"unit-{STREET}")
+    lead = _buttons(client.get(f"/unit/case/{case_id}").text)
+    assert lead >= LEAD_ONLY_BUTTONS
+    assert "accept_task" not in lead  # the lead has no task of its own
+    login(client, f"unit-{OTHER_STREET}")
+    co_page = client.get(f"/unit/case/{case_id}")
+    assert co_page.status_code == 200
+    co = _buttons(co_page.text)
+    assert not co & LEAD_ONLY_BUTTONS and "escalate" not in co
+    assert co == {"accept_task"}
+    # Once accepted, the co-handler is offered the task reply, still no lead action.
+    do(db, clock, handler(OTHER_STREET), case_id, "accept_task")
+    assert _buttons(client.get(f"/unit/case/{case_id}").text) == {"reply_task"}
+
+
+def test_the_api_offers_a_co_handler_only_its_task(
+    client: TestClient, db: Database, clock: FixedClock
+) -> None:
+    # CaseOut.allowed_actions is what every client builds its buttons from.
+    case_id = _dispatched(db, clock)
+    do(db, clock, handler(), case_id, "acknowledge")
+    do(db, clock, handler(), case_id, "whistle", units=[OTHER_STREET], reason="需要协同")
+    co = client.get(f"/api/v1/cases/{case_id}", headers=auth(client, f"unit-{OTHER_STREET}"))
+    assert co.json()["allowed_actions"] == ["accept_task"]
+    lead = client.get(f"/api/v1/cases/{case_id}", headers=auth(client, f"unit-{STREET}"))
+    assert set(lead.json()["allowed_actions"]) >= LEAD_ONLY_BUTTONS

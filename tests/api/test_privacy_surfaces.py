@@ -11,12 +11,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from jiesu.cli import app as cli_app
 from jiesu.clock import FixedClock
 from jiesu.open311.keys import create_key
-from jiesu.settings import get_settings
 from tests.api.pages_helpers import login
 from tests.conftest import T0, Database
 from tests.helpers import DISPATCHER, STREET, auth, do, handler, register
@@ -103,30 +100,6 @@ def test_a_read_private_key_sees_address_and_point_but_no_personal_data(
     [public] = client.get(url, params={"api_key": plain}).json()
     assert public["address"] == "东城区幸福小区" and public["lat"] == 39.916
     assert client.get(url, params={"api_key": "o311_nonsense"}).status_code == 403
-
-
-def test_cli_grants_read_private_and_refuses_an_unknown_scope(
-    client: TestClient,
-    db: Database,
-    cleanup_clients: None,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("JIESU_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    try:
-        made = runner.invoke(
-            cli_app, ["open311", "key", "create", "--client", "gis", "--scope", "read_private"]
-        )
-        assert made.exit_code == 0, made.output
-        bad = runner.invoke(
-            cli_app, ["open311", "key", "create", "--client", "x", "--scope", "read_all"]
-        )
-        assert bad.exit_code == 2 and "read_all" in bad.output
-        listed = runner.invoke(cli_app, ["open311", "key", "list"]).output
-        assert "gis" in listed and "read_private" in listed and "x\t" not in listed
-    finally:
-        get_settings.cache_clear()
 
 
 def worked_case(db: Database, clock: FixedClock) -> int:

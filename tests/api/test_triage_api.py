@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from jiesu.settings import get_settings
 from jiesu.triage import classifier
+from jiesu.triage.model_store import save_model
 from tests.helpers import STREET, auth
 
 TEXT = "东华门街道幸福里小区3号楼楼道里闻到很浓的燃气味，怀疑燃气泄漏，请马上派人处理。"
@@ -113,8 +115,12 @@ def test_live_model_is_used(
     texts = ["小区物业乱收费", "物业服务差", "学校乱收费", "孩子入学难"] * 5
     labels = ["住房", "住房", "教育", "教育"] * 5
     model = classifier.train(texts, labels, seed=0)
-    model.save(tmp_path / "model")
+    save_model(model, tmp_path / "model")
     monkeypatch.setenv("JIESU_MODEL_DIR", str(tmp_path / "model"))
-    p = triage(client, auth(client, "agent"), text="物业乱收费，服务也差")
+    get_settings.cache_clear()  # settings are read once per process
+    try:
+        p = triage(client, auth(client, "agent"), text="物业乱收费，服务也差")
+    finally:
+        get_settings.cache_clear()
     assert p["model_version"] == model.version
     assert p["categories"][0]["code"] == "01"  # 住房 by name in the taxonomy

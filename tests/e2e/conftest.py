@@ -29,7 +29,13 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+# A test run leaves the tracked README screenshots alone; JIESU_UPDATE_SCREENSHOTS=1 refreshes them.
+SCREENSHOTS = (
+    REPO / "docs" / "screenshots"
+    if os.environ.get("JIESU_UPDATE_SCREENSHOTS") == "1"
+    else REPO / "test-artifacts" / "screenshots"
+)
 
 
 def _free_port() -> int:

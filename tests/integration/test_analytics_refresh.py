@@ -186,3 +186,18 @@ def test_a_later_exclusion_rewrites_only_the_months_it_touches(
     do(db, clock, DISPATCHER, dropped, "approve_exclusion", reason="核实属实")
     assert "exclusions 1" in run(db, clock, lake)
     assert set(assessed(lake)) == {kept}
+
+
+def test_the_lake_holds_case_text_redacted(db: Database, clock: FixedClock, tmp_path: Path) -> None:
+    # Analysts read the lake and its files are copied around: a phone or ID number the
+    # citizen typed into the text must not reach it, while the words topics are mined from do.
+    lake = tmp_path / "lake"
+    register(
+        db, clock, text="楼道堆物堵塞消防通道，请回电 139-8765-4321，身份证 11010519491231002X"
+    )
+    run(db, clock, lake)
+    texts = [t for p in lake.rglob("*.parquet") if "cases" in p.parts
+             for t in pq.read_table(p, columns=["text"]).column("text").to_pylist()]  # fmt: skip
+    assert len(texts) == 1
+    assert "楼道堆物堵塞消防通道" in texts[0]
+    assert "4321" not in texts[0] and "1002X" not in texts[0]

@@ -213,11 +213,11 @@ def test_migration_chains_existing_history(backend: str, tmp_path: Path) -> None
 def test_imported_history_is_chained(db: Database, clock: FixedClock) -> None:
     # Importers bulk-insert events without act(); their rows must verify all the same.
     from jiesu.importers.nyc311 import import_nyc311
-    from tests.integration.test_import_nyc311 import REAL, purge
+    from tests.integration.test_import_nyc311 import purge, real
 
     try:
         with db.uow() as uow:
-            imported = import_nyc311(uow, clock, REAL).imported
+            imported = import_nyc311(uow, clock, real()).imported
         with db.engine.connect() as conn:
             report = verify(conn)
         assert report.ok and report.cases == imported > 900

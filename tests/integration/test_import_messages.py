@@ -20,10 +20,10 @@ from jiesu.importers.common import CATCH_ALL_CATEGORY, RowError
 from jiesu.importers.messages import MessageColumns, import_messages
 from jiesu.importers.models import ExternalRef
 from jiesu.settings import get_settings
-from tests.conftest import SHARED_DATA, Database
+from tests.conftest import Database
 from tests.integration.test_import_nyc311 import purge
+from tests.shared_data import shared_data
 
-TEDDY = SHARED_DATA / "teddycup2020_c"
 TZ = ZoneInfo("Asia/Shanghai")
 BOARD = MessageColumns(
     text=["留言主题", "留言详情"],
@@ -120,7 +120,8 @@ def test_real_replies_file_through_the_cli(
     idb: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The first 200 messages of fujian4 (real replies), to keep the test fast.
-    lines = (TEDDY / "fujian4_full_2816_replies.csv").read_text(encoding="utf-8")
+    replies = shared_data("teddycup2020_c", "fujian4_full_2816_replies.csv")
+    lines = replies.read_text(encoding="utf-8")
     head = tmp_path / "fujian4_head.csv"
     rows = list(csv.reader(io.StringIO(lines)))[:201]
     with head.open("w", encoding="utf-8", newline="") as out:

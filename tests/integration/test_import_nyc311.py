@@ -22,11 +22,17 @@ from jiesu.importers.models import ExternalRef
 from jiesu.importers.nyc311 import import_nyc311
 from jiesu.settings import get_settings
 from jiesu.units.models import Unit
-from tests.conftest import SHARED_DATA, Database, truncate_pg
+from tests.conftest import Database, truncate_pg
 from tests.helpers import register
 from tests.integration.test_audit_chain import tampering
+from tests.shared_data import shared_data
 
-REAL = SHARED_DATA / "nyc311" / "nyc311_fedhere_pyboot_2022-05-01.csv"
+
+def real() -> Path:
+    """924 rows of NYC 311 (May 2022), kept in the shared data beside the repository."""
+    return shared_data("nyc311", "nyc311_fedhere_pyboot_2022-05-01.csv")
+
+
 HEADER = (
     "Unique Key,Created Date,Closed Date,Agency,Agency Name,Complaint Type,Descriptor,"
     "Location Type,Incident Address,Borough,Status,Resolution Description,"
@@ -65,7 +71,7 @@ def _consistent(db: Database) -> int:
 
 def test_real_file_imports_with_times_statuses_outcomes(idb: Database, clock: FixedClock) -> None:
     with idb.uow() as uow:
-        report = import_nyc311(uow, clock, REAL)
+        report = import_nyc311(uow, clock, real())
     assert report.read == 924 and report.imported == 924 and not report.bad
     assert "NYC-NYPD" in report.units_created
     with idb.factory() as s:
@@ -105,9 +111,9 @@ def test_real_file_imports_with_times_statuses_outcomes(idb: Database, clock: Fi
 
 def test_rerun_adds_nothing(idb: Database, clock: FixedClock) -> None:
     with idb.uow() as uow:
-        import_nyc311(uow, clock, REAL)
+        import_nyc311(uow, clock, real())
     with idb.uow() as uow:
-        again = import_nyc311(uow, clock, REAL)
+        again = import_nyc311(uow, clock, real())
     assert again.imported == 0 and again.duplicates == 924
     with idb.factory() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 924
@@ -201,13 +207,13 @@ def test_batches_beside_live_cases_chain_verify_and_show_tampering(
     # all of it: the bulk path must number ids, link chains and skip what is in already.
     monkeypatch.setattr(common, "BATCH", 64)
     live = register(idb, clock)
-    lines = REAL.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = real().read_text(encoding="utf-8").splitlines(keepends=True)
     half = tmp_path / "half.csv"
     half.write_text("".join(lines[:301]), encoding="utf-8")
     with idb.uow() as uow:
         first = import_nyc311(uow, clock, half)
     with idb.uow() as uow:
-        second = import_nyc311(uow, clock, REAL)
+        second = import_nyc311(uow, clock, real())
     assert (first.imported, second.imported, second.duplicates) == (300, 624, 300)
     with idb.engine.connect() as conn:
         report = verify(conn)

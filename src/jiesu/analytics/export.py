@@ -43,6 +43,7 @@ from jiesu.analytics.lake import (
 )
 from jiesu.cases.models import Assignment, Callback, Case, CaseEvent
 from jiesu.cases.workflow import Status
+from jiesu.privacy.redact import redact
 from jiesu.units.models import Category, Unit
 
 CHUNK = 50_000
@@ -340,7 +341,12 @@ def _refresh_assessed(lake: Path, state: LakeState, result: RefreshResult) -> No
 
 
 def _case_row(m: Any) -> dict[str, Any]:
-    return {name: m[name] for name in SCHEMAS["cases"].names}
+    row = {name: m[name] for name in SCHEMAS["cases"].names}
+    # The lake is read by analysts and its files are copied around: its text is redacted as on
+    # every other surface of masked readers (phones, ID numbers, e-mails, cards). Topics are
+    # mined from the words, which stay.
+    row["text"] = redact(row["text"] or "")
+    return row
 
 
 def _refresh_cases(

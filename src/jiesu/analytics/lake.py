@@ -38,7 +38,8 @@ import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only: `\d` also matches full-width and other scripts' digits.
+MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 # Parts without a generation are from lakes written before generations (or generated: gen 0).
 PART_RE = re.compile(r"^part-(\d{12})(?:-g(\d{8}))?\.parquet$")
 STATE_FILE = "_state.json"

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.assessment import service
-from jiesu.cases.workflow import Role
+from jiesu.assessment.scoring import GROUP_NAMES
+from jiesu.auth.permissions import Capability, require
 from jiesu.errors import NotFound
-from jiesu.web.deps import CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import CurrentActor, MonthPath, SettingsDep, UowDep, one_of
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/assessment", tags=["assessment"])
-READERS = (Role.LEADER, Role.ANALYST, Role.ADMIN, Role.DISPATCHER)
+router = APIRouter(prefix="/assessment", tags=["assessment"], responses=errors(401, 403, 404, 422))
 
 
 def _engine(lake_dir: str) -> DuckDBEngine:
@@ -26,19 +27,17 @@ def _engine(lake_dir: str) -> DuckDBEngine:
 
 @router.get("/{month}")
 def month_figures(
-    month: str,
+    month: MonthPath,
     uow: UowDep,
     actor: CurrentActor,
     settings: SettingsDep,
-    group: Annotated[
-        str | None, Query(description="streets|districts|departments|enterprises")
-    ] = None,
+    group: Annotated[str | None, Query(json_schema_extra=one_of(GROUP_NAMES))] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="a frozen version; default latest")
+        int | None, Query(ge=1, le=2**31 - 1, description="a frozen version; default latest")
     ] = None,
 ) -> dict[str, Any]:
     """考评: {"month", "source", "units": [...]} with rates as fractions in [0, 1]."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_ASSESSMENT)
     month = service.month_arg(month)
     group = service.group_arg(group)
     session = uow.session
@@ -59,8 +58,8 @@ def month_figures(
 
 
 @router.get("/{month}/versions")
-def month_versions(month: str, uow: UowDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    require(actor, *READERS)
+def month_versions(month: MonthPath, uow: UowDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    require(actor, Capability.READ_ASSESSMENT)
     return [
         {
             "version": s.version,
@@ -75,17 +74,15 @@ def month_versions(month: str, uow: UowDep, actor: CurrentActor) -> list[dict[st
 
 @router.get("/{month}/{unit}/cases")
 def unit_cases(
-    month: str,
+    month: MonthPath,
     unit: str,
     uow: UowDep,
     actor: CurrentActor,
     settings: SettingsDep,
-    metric: Annotated[
-        str, Query(description="assessed|response|resolution|satisfaction")
-    ] = "assessed",
+    metric: Annotated[str, Query(json_schema_extra=one_of(service.METRICS))] = "assessed",
 ) -> dict[str, Any]:
     """The cases behind one unit's figure; the figure is sum(credit) / len(cases)."""
-    require(actor, *READERS)
+    require(actor, Capability.READ_ASSESSMENT)
     month = service.month_arg(month)
     engine = _engine(settings.lake_dir)
     try:

@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from jiesu.audit.models import AccessLog
 from jiesu.auth.actor import Actor
+from jiesu.auth.permissions import Capability, require
 from jiesu.cases.service import visible_case
-from jiesu.cases.workflow import Role
-from jiesu.errors import Forbidden, InvalidInput
+from jiesu.errors import InvalidInput
 
-REVEAL_ROLES = frozenset({Role.HANDLER, Role.LEADER})
 MIN_REASON = 4
 REVEALED_FIELDS = "citizen_name,citizen_phone"
 
@@ -37,11 +36,7 @@ def reveal_citizen(
     """The citizen's full name and phone; adds the access_log row (the caller commits).
 
     A unit that does not hold the case gets "not found", as for every other read."""
-    if actor.role not in REVEAL_ROLES:
-        raise Forbidden(
-            f"role {actor.role.value} cannot reveal a citizen's contact data; "
-            "only the units holding the case and leaders can"
-        )
+    require(actor, Capability.REVEAL_CITIZEN)
     # Visibility first: a unit learns nothing about another unit's case, not even by a 422.
     case = visible_case(session, actor, case_id)
     reason = reason.strip()

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from jiesu.audit.models import AccessLog
 from jiesu.audit.reveal import reveal_citizen
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.inputs import Input
-from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, UowDep
+from jiesu.web.responses import errors
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=errors(400, 401, 403, 404, 422))
 
 
 class RevealIn(Input):
@@ -69,7 +70,7 @@ def access_log(
     case_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AccessOut]:
-    require(actor, Role.ADMIN, Role.LEADER)
+    require(actor, Capability.READ_ACCESS_LOG)
     q = select(AccessLog).order_by(AccessLog.id.desc()).limit(limit)
     if case_id is not None:
         q = q.where(AccessLog.case_id == case_id)

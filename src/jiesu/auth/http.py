@@ -42,6 +42,8 @@ class BodyLimit:
         path: str = scope.get("path", "")
         limit = self.api_limit if path.startswith(API_PREFIXES) else self.page_limit
         declared = dict(scope.get("headers") or ()).get(b"content-length")
+        # Only ASCII digits are a length (RFC 9110); bytes.isdigit() is ASCII-only, and a
+        # huge number is simply too large.
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(send, limit)
             return

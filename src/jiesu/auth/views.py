@@ -13,8 +13,9 @@ from jiesu.auth.service import issue_token, revoke_token, revoke_user_tokens
 from jiesu.errors import DomainError
 from jiesu.inputs import Input
 from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, oauth2
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(400, 401, 422, 429))
 
 
 class TokenOut(BaseModel):

@@ -11,24 +11,24 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from jiesu.auth.actor import Actor
+from jiesu.auth.permissions import Capability, can
 from jiesu.cases import personal
 from jiesu.cases.models import Assignment, Case, CaseEvent, Task
 from jiesu.cases.schemas import CaseOut, CasePage, EventOut, TaskOut
 from jiesu.cases.service import visible_case
-from jiesu.cases.workflow import Role, Status, allowed_actions
+from jiesu.cases.workflow import Facts, Relation, Status, allowed_actions
 from jiesu.privacy.redact import redact, redact_value
 from jiesu.sla.due import overdue_kinds
 
-# Units, leaders and analysts see masked phone numbers (DESIGN §9); the centre's own
-# agents, dispatchers and callback agents call the citizen and see it whole. The masking covers
-# what the citizen said, too: text, replies, notes and event payloads are redacted for them.
-UNMASKED_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.CALLBACK})
+# Who sees a citizen's name and number whole is Capability.VIEW_UNMASKED (auth/permissions.py).
+# The masking covers what the citizen said, too: text, replies, notes and event payloads are
+# redacted for everyone else.
 
 
 def shown_text(case: Case, actor: Actor) -> Callable[[str], str]:
     """How this actor reads free text about this case: whole, or without personal data
     (phones, ID numbers, e-mails, bank cards, the citizen's own name and number)."""
-    if actor.role in UNMASKED_ROLES:
+    if can(actor, Capability.VIEW_UNMASKED):
         return lambda text: text
     known = (case.citizen_name, case.citizen_phone)
     return lambda text: redact(text, known)
@@ -46,7 +46,7 @@ def mask_name(name: str) -> str:
 
 
 def _citizen(case: Case, actor: Actor) -> dict[str, str]:
-    if actor.role in UNMASKED_ROLES:
+    if can(actor, Capability.VIEW_UNMASKED):
         return {"name": case.citizen_name, "phone": case.citizen_phone}
     return {"name": mask_name(case.citizen_name), "phone": mask_phone(case.citizen_phone)}
 
@@ -55,6 +55,7 @@ def _case_out(
     case: Case, actor: Actor, now: datetime, co: Sequence[str], tasks: Sequence[Task]
 ) -> CaseOut:
     shown = shown_text(case, actor)
+    who = _who(case, actor, co, tasks)
     return CaseOut(
         id=case.id,
         status=case.status,
@@ -101,9 +102,23 @@ def _case_out(
         contacted_at=case.contacted_at,
         replied_at=case.replied_at,
         closed_at=case.closed_at,
-        allowed_actions=allowed_actions(Status(case.status), actor.role),
-        triage=case.triage if actor.role is not Role.HANDLER else None,
+        allowed_actions=allowed_actions(Status(case.status), actor.role, who),
+        triage=case.triage if can(actor, Capability.VIEW_TRIAGE) else None,
     )
+
+
+def _who(case: Case, actor: Actor, co: Sequence[str], tasks: Sequence[Task]) -> Facts | None:
+    """What the workflow's actor guards need to offer a unit only its own actions: lead or
+    co-handler, and its open task (as cases/service.py `_facts` finds them for an action)."""
+    if not actor.is_unit:
+        return None
+    unit = actor.unit_code
+    if unit is not None and unit == case.lead_unit:
+        rel = Relation.LEAD
+    else:
+        rel = Relation.CO if unit in co else Relation.NONE
+    open_tasks = [t.status for t in tasks if t.unit_code == unit and t.status != "replied"]
+    return Facts(relation=rel, actor_task_status=open_tasks[-1] if open_tasks else None)
 
 
 def _details(
@@ -139,7 +154,7 @@ def get_case(session: Session, actor: Actor, case_id: int, now: datetime) -> Cas
 
 
 def scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
-    if actor.role is Role.HANDLER:
+    if actor.is_unit:
         held = exists().where(
             Assignment.case_id == Case.id,
             Assignment.unit_code == actor.unit_code,
@@ -179,7 +194,7 @@ def list_cases(
         stmt = stmt.where(Case.created_at >= created_from)
     if created_to:
         stmt = stmt.where(Case.created_at < created_to)
-    if phone and actor.role in UNMASKED_ROLES:
+    if phone and can(actor, Capability.VIEW_UNMASKED):
         stmt = stmt.where(Case.citizen_phone == phone)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
@@ -199,7 +214,7 @@ def list_events(session: Session, actor: Actor, case_id: int) -> list[EventOut]:
     ).all()
     keys = personal.keys_for(session, (case_id,))
     shown = shown_text(case, actor)
-    masked = actor.role not in UNMASKED_ROLES
+    masked = not can(actor, Capability.VIEW_UNMASKED)
     known = (case.citizen_name, case.citizen_phone)
     out = []
     for e in rows:

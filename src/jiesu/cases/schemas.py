@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jiesu.inputs import Input
+from jiesu.inputs import Input, digits
 
 RequestType = Literal["inquiry", "help", "complaint", "report", "suggestion"]
 Urgency = Literal["urgent", "prompt", "normal", "complex"]
@@ -213,4 +213,5 @@ class CasePage(BaseModel):
 
 
 def digits_only(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
+    # Decimal digits of any script as ASCII; `²` and `①` are not digits of a phone number.
+    return "".join(digits(ch) or "" for ch in value)

@@ -24,7 +24,6 @@ from jiesu.cases.workflow import (
     Facts,
     GuardFailed,
     Relation,
-    Role,
     Status,
     WorkflowError,
     decide,
@@ -175,9 +174,9 @@ def _visible(session: Session, actor: Actor, case_id: int) -> tuple[Case, Relati
     # The relation found here is the one the workflow needs: asked once per action.
     case = session.get(Case, case_id)
     rel = Relation.NONE
-    if case is not None and actor.role is Role.HANDLER:
+    if case is not None and actor.is_unit:
         rel = relation(session, case, actor)
-    if case is None or (actor.role is Role.HANDLER and rel is Relation.NONE):
+    if case is None or (actor.is_unit and rel is Relation.NONE):
         raise NotFound.of("case_not_found", id=case_id)
     return case, rel
 

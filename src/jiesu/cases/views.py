@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
+from jiesu.auth.permissions import Capability, require
 from jiesu.cases import queries, service
 from jiesu.cases.registrar import Registrar
 from jiesu.cases.registration import Registration
@@ -19,12 +20,13 @@ from jiesu.cases.schemas import (
     EventOut,
     RegisterIn,
 )
-from jiesu.cases.workflow import Action, Role, Status
+from jiesu.cases.workflow import Action, Status
 from jiesu.errors import InvalidInput
 from jiesu.intake import idempotency
-from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], responses=errors(400, 401, 403, 404, 409, 422))
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -34,7 +36,10 @@ async def register(
     body: RegisterIn,
     request: Request,
     actor: CurrentActor,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", json_schema_extra={"pattern": idempotency.KEY_PATTERN}),
+    ] = None,
 ) -> Response:
     # The process's registrar stores it with whatever else arrived meanwhile, in one
     # transaction, and answers once that has committed (cases/registrar.py). The triage
@@ -64,7 +69,7 @@ def list_cases(
     clock: ClockDep,
     actor: CurrentActor,
     settings: SettingsDep,
-    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     unit: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     created_from: datetime | None = None,
@@ -78,10 +83,7 @@ def list_cases(
     for stamp, name in ((created_from, "created_from"), (created_to, "created_to")):
         if stamp is not None and stamp.tzinfo is None:
             raise InvalidInput.of("needs_timezone", field=name)
-    statuses = status_ or []
-    unknown = [s for s in statuses if s not in {x.value for x in Status}]
-    if unknown:
-        raise InvalidInput(f"status: unknown status {', '.join(unknown)}")
+    statuses = [s.value for s in status_ or []]
     return queries.list_cases(
         uow.session,
         actor,
@@ -104,7 +106,7 @@ def get_case(case_id: CaseId, uow: UowDep, clock: ClockDep, actor: CurrentActor)
 
 @router.get("/{case_id}/events", response_model=list[EventOut])
 def get_events(case_id: CaseId, uow: UowDep, actor: CurrentActor) -> list[EventOut]:
-    require(actor, *[r for r in Role if r is not Role.CITIZEN])
+    require(actor, Capability.READ_CASE_EVENTS)
     return queries.list_events(uow.session, actor, case_id)
 
 
@@ -122,10 +124,14 @@ def _action_route(action: Action, schema: type[ActionIn]) -> Callable[..., CaseO
         case = service.act(uow, clock, actor, case_id, action, cmd, settings.tz)
         return queries.case_out(uow.session, actor, case, clock.now())
 
-    # Give FastAPI (and so OpenAPI) this action's own body schema.
+    # Give FastAPI (and so OpenAPI) this action's own body schema: required when the action
+    # has required fields, optional (a body-less POST) when it has none.
+    required = any(f.is_required() for f in schema.model_fields.values())
+    body = Annotated[schema, Body()] if required else Annotated[schema | None, Body()]
+    default = inspect.Parameter.empty if required else None
     sig = inspect.signature(endpoint)
     params = [
-        p.replace(annotation=Annotated[schema | None, Body()]) if p.name == "body" else p
+        p.replace(annotation=body, default=default) if p.name == "body" else p
         for p in sig.parameters.values()
     ]
     endpoint.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]

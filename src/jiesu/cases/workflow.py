@@ -216,17 +216,6 @@ def _task(expected: str, refusal: str) -> Guard:
     return guard
 
 
-def _all(*guards: Guard) -> Guard:
-    def guard(role: Role, facts: Facts) -> Reason | None:
-        for g in guards:
-            refusal = g(role, facts)
-            if refusal is not None:
-                return refusal
-        return None
-
-    return guard
-
-
 def _contacted(role: Role, facts: Facts) -> Reason | None:
     return None if facts.contacted else Reason("contact_first")
 
@@ -268,19 +257,36 @@ def _merge_target(role: Role, facts: Facts) -> Reason | None:
     return None
 
 
-GUARDS: dict[Action, Guard] = {
-    Action.ACKNOWLEDGE: _lead_only,
-    Action.CONTACT: _lead_only,
-    Action.RETURN: _lead_only,
-    Action.WHISTLE: _lead_only,
-    Action.ESCALATE: _all(_lead_only, _below_city_level),
-    Action.REQUEST_EXTENSION: _all(_lead_only, _no_extension_pending),
-    Action.APPROVE_EXTENSION: _extension_pending,
-    Action.REJECT_EXTENSION: _extension_pending,
-    Action.REPLY: _all(_lead_only, _contacted),
+# 首接负责: the actions only the lead unit takes for the case.
+LEAD_ONLY = frozenset(
+    {
+        Action.ACKNOWLEDGE,
+        Action.CONTACT,
+        Action.RETURN,
+        Action.WHISTLE,
+        Action.ESCALATE,
+        Action.REQUEST_EXTENSION,
+        Action.REPLY,
+        Action.REQUEST_EXCLUSION,
+    }
+)
+
+# Guards about who the actor is to the case (lead, co-handler with a task): a page offers
+# an action only when these pass, so no one sees a button the server will refuse.
+ACTOR_GUARDS: dict[Action, Guard] = {
+    **{a: _lead_only for a in LEAD_ONLY},
     Action.ACCEPT_TASK: _task("pending", "no_pending_task"),
     Action.REPLY_TASK: _task("accepted", "no_accepted_task"),
-    Action.REQUEST_EXCLUSION: _all(_lead_only, _exclusion_requestable),
+}
+
+# Guards about the case's present state; checked after the actor's.
+GUARDS: dict[Action, Guard] = {
+    Action.ESCALATE: _below_city_level,
+    Action.REQUEST_EXTENSION: _no_extension_pending,
+    Action.APPROVE_EXTENSION: _extension_pending,
+    Action.REJECT_EXTENSION: _extension_pending,
+    Action.REPLY: _contacted,
+    Action.REQUEST_EXCLUSION: _exclusion_requestable,
     Action.APPROVE_EXCLUSION: _exclusion_requested,
     Action.REJECT_EXCLUSION: _exclusion_requested,
     Action.REOPEN: _has_lead_unit,
@@ -288,8 +294,23 @@ GUARDS: dict[Action, Guard] = {
 }
 
 
-def allowed_actions(status: Status, role: Role) -> list[str]:
-    return [a.value for (s, a), t in TABLE.items() if s is status and role in t.roles]
+def allowed_actions(status: Status, role: Role, facts: Facts | None = None) -> list[str]:
+    """The actions this role may take in this status. With the facts of one actor and case,
+    also without those the actor's relation rules out (a co-handler gets no lead-only
+    action, a unit without a pending task cannot accept one); the case-state guards (contact
+    before reply …) are left to `decide`, whose refusal says what to do first."""
+    return [
+        a.value
+        for (s, a), t in TABLE.items()
+        if s is status
+        and role in t.roles
+        and (facts is None or _actor_guard(a, role, facts) is None)
+    ]
+
+
+def _actor_guard(action: Action, role: Role, facts: Facts) -> Reason | None:
+    guard = ACTOR_GUARDS.get(action)
+    return guard(role, facts) if guard is not None else None
 
 
 def decide(status: Status | None, action: Action, role: Role, facts: Facts) -> Status:
@@ -308,9 +329,8 @@ def decide(status: Status | None, action: Action, role: Role, facts: Facts) -> S
             status,
             allowed_actions(status, role),
         )
-    guard = GUARDS.get(action)
-    if guard is not None:
-        refusal = guard(role, facts)
+    for guard in (ACTOR_GUARDS.get(action), GUARDS.get(action)):
+        refusal = guard(role, facts) if guard is not None else None
         if refusal is not None:
             raise GuardFailed(refusal, status, allowed_actions(status, role))
     return transition.to if transition.to is not None else status

@@ -31,6 +31,7 @@ import numpy as np
 from jiesu.analytics.engines import DuckDBEngine
 from jiesu.analytics.lake import check_month, has_table, table_glob
 from jiesu.errors import InvalidInput, NotFound
+from jiesu.inputs import digits
 
 LEVELS = ("h3", "street")
 RESOLUTIONS = (7, 8)
@@ -57,7 +58,7 @@ def cases_from(lake: Path) -> str:
 def check_prefix(prefix: str | None) -> str:
     if prefix is None or prefix == "":
         return ""
-    if not prefix.isdigit() or len(prefix) > 12:
+    if digits(prefix) != prefix or len(prefix) > 12:
         raise InvalidInput(
             f"category must be a code prefix of digits such as 17 or 1704, not {prefix!r}"
         )

@@ -60,6 +60,10 @@ def body_hash(payload: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# What check_key accepts, for the OpenAPI document: printable ASCII, space included.
+KEY_PATTERN = f"^[ -~]{{1,{MAX_KEY_LENGTH}}}$"
+
+
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         raise InvalidInput(

@@ -15,15 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.actor import Actor
+from jiesu.auth.permissions import Capability, can
 from jiesu.errors import Conflict, InvalidInput, NotFound
 from jiesu.inputs import Input
 from jiesu.knowledge.models import Article
 from jiesu.units.models import Category
 
 MAX_TERMS = 8
-# The roles that write articles; they alone see retired ones (to edit or reactivate them).
-MANAGERS = (Role.ADMIN,)
 WEIGHTS = {"title": 3, "keywords": 2, "body": 1}
 
 
@@ -89,11 +88,11 @@ def get_article(session: Session, article_id: int) -> Article:
     return article
 
 
-def read_article(session: Session, article_id: int, role: Role) -> Article:
+def read_article(session: Session, article_id: int, actor: Actor) -> Article:
     """A retired article is gone for everyone but its managers: an agent must not answer a
     citizen from withdrawn guidance by following an old link or a cited id."""
     article = get_article(session, article_id)
-    if not article.active and role not in MANAGERS:
+    if not article.active and not can(actor, Capability.MANAGE_ARTICLES):
         raise NotFound(f"article {article_id} not found")
     return article
 

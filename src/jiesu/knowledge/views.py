@@ -6,14 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.knowledge import service
 from jiesu.knowledge.service import ArticleIn, ArticleOut
-from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, UowDep
+from jiesu.web.responses import errors
 
-router = APIRouter(prefix="/knowledge", tags=["knowledge"])
+router = APIRouter(
+    prefix="/knowledge", tags=["knowledge"], responses=errors(400, 401, 403, 404, 409, 422)
+)
 ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER id
-STAFF = tuple(r for r in Role if r is not Role.CITIZEN)
 
 
 @router.get("", response_model=list[ArticleOut])
@@ -26,21 +28,21 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[ArticleOut]:
     """Best matches first: a word in the title counts 3, in the keywords 2, in the body 1."""
-    require(actor, *STAFF)
+    require(actor, Capability.READ_ARTICLES)
     if include_inactive:
-        require(actor, *service.MANAGERS)
+        require(actor, Capability.MANAGE_ARTICLES)
     return service.search(uow.session, q, category, include_inactive=include_inactive, limit=limit)
 
 
 @router.get("/{article_id}", response_model=ArticleOut)
 def get_article(article_id: ArticleId, uow: UowDep, actor: CurrentActor) -> ArticleOut:
-    require(actor, *STAFF)
-    return service.to_out(service.read_article(uow.session, article_id, actor.role))
+    require(actor, Capability.READ_ARTICLES)
+    return service.to_out(service.read_article(uow.session, article_id, actor))
 
 
 @router.post("", response_model=ArticleOut, status_code=status.HTTP_201_CREATED)
 def create(body: ArticleIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> ArticleOut:
-    require(actor, *service.MANAGERS)
+    require(actor, Capability.MANAGE_ARTICLES)
     article = service.create_article(uow.session, body, clock.now())
     uow.commit()
     return service.to_out(article)
@@ -50,7 +52,7 @@ def create(body: ArticleIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -
 def update(
     article_id: ArticleId, body: ArticleIn, uow: UowDep, clock: ClockDep, actor: CurrentActor
 ) -> ArticleOut:
-    require(actor, *service.MANAGERS)
+    require(actor, Capability.MANAGE_ARTICLES)
     article = service.update_article(uow.session, article_id, body, clock.now())
     uow.commit()
     return service.to_out(article)
@@ -59,7 +61,7 @@ def update(
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
 def retire(article_id: ArticleId, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Response:
     """Retires the article (inactive, hidden from search); cases that cite it keep the id."""
-    require(actor, *service.MANAGERS)
+    require(actor, Capability.MANAGE_ARTICLES)
     service.retire_article(uow.session, article_id, clock.now())
     uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from jiesu.cases.models import Case, CaseEvent
 from jiesu.cases.workflow import FINISHED, OPEN, Status, values
 from jiesu.errors import InvalidInput, NotFound
+from jiesu.inputs import whole_number
 from jiesu.open311.models import Open311Request
 from jiesu.open311.services import parse_w3c
 from jiesu.privacy.redact import (
@@ -61,9 +62,10 @@ def _ints(value: str, name: str) -> list[int]:
     out = []
     for part in value.split(","):
         part = part.strip()
-        if not part.isdigit() or len(part) > 18:
+        number = whole_number(part)
+        if number is None:
             raise InvalidInput(f"{name}: '{part[:30]}' is not a request id")
-        out.append(int(part))
+        out.append(number)
     if len(out) > MAX_RESULTS:
         raise InvalidInput.of("max_ids", field=name, limit=MAX_RESULTS)
     return out
@@ -72,9 +74,10 @@ def _ints(value: str, name: str) -> list[int]:
 def _positive(value: str | None, name: str, default: int, top: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= top:
+    number = whole_number(value, low=1, high=top)
+    if number is None:
         raise InvalidInput.of("whole_number", field=name, low=1, high=top)
-    return int(value)
+    return number
 
 
 def parse_filters(params: dict[str, str], now: datetime) -> Filters:

@@ -16,18 +16,44 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.errors import DomainError, InvalidInput, NotFound
-from jiesu.inputs import Input
+from jiesu.inputs import Input, whole_number
 from jiesu.open311 import keys, queries, serialise, service, services
-from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, SettingsDep, UowDep
+from jiesu.web.responses import errors
 
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 200
 CHANGESET = "2026-11-22T00:00:00+08:00"
 
-georeport = APIRouter(prefix="/open311/v2", tags=["open311"])
-admin = APIRouter(prefix="/api/v1/admin/open311", tags=["open311 admin"])
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+
+
+# GeoReport v2 answers in the format the path names (.json or .xml), errors included, as a
+# list of {code, description}; a request the database cannot serve gets the API's 503 body.
+_BOTH: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
+GEOREPORT: dict[int | str, dict[str, Any]] = {
+    **errors(),
+    200: {"content": _BOTH},
+    **{
+        s: {"model": list[Open311Error], "description": d, "content": _BOTH}
+        for s, d in (
+            (400, "The request is invalid (the error names the field)."),
+            (403, "The api_key is missing, unknown or revoked."),
+            (404, "No such resource, or an unknown format (.json and .xml are known)."),
+        )
+    },
+}
+georeport = APIRouter(prefix="/open311/v2", tags=["open311"], responses=GEOREPORT)
+admin = APIRouter(
+    prefix="/api/v1/admin/open311",
+    tags=["open311 admin"],
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
 router = APIRouter()
 
 
@@ -193,9 +219,10 @@ def get_requests(
 
 def _case_id(value: str) -> int:
     # Case ids are INTEGER: a bigger number must be "not found", not a PostgreSQL error.
-    if not value.isdigit() or len(value) > 10 or int(value) > 2**31 - 1:
+    number = whole_number(value)
+    if number is None:
         raise NotFound(f"service_request_id '{value[:30]}' not found")
-    return int(value)
+    return number
 
 
 @georeport.get("/requests/{request_id}.{fmt}")
@@ -241,7 +268,10 @@ def unknown(rest: str) -> Response:
 
 class ClientIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    client: str = Field(min_length=1, max_length=64)
+    # check_client_name refuses other names with its own message; the pattern is documented.
+    client: str = Field(
+        min_length=1, max_length=64, json_schema_extra={"pattern": keys.CLIENT_NAME.pattern}
+    )
     scopes: list[str] = Field(default_factory=list, max_length=10)
 
 
@@ -264,7 +294,7 @@ def _out(info: keys.ClientInfo) -> ClientOut:
 
 @admin.post("/keys", response_model=NewKeyOut, status_code=status.HTTP_201_CREATED)
 def create_key(body: ClientIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Any:
-    require(actor, Role.ADMIN)
+    require(actor, Capability.ADMINISTER)
     key = keys.create_key(uow.session, body.client, clock.now(), body.scopes)
     uow.commit()
     return NewKeyOut(client=body.client, api_key=key)
@@ -272,7 +302,7 @@ def create_key(body: ClientIn, uow: UowDep, clock: ClockDep, actor: CurrentActor
 
 @admin.delete("/keys/{client}", response_model=ClientOut)
 def revoke_key(client: str, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> Any:
-    require(actor, Role.ADMIN)
+    require(actor, Capability.ADMINISTER)
     info = keys.revoke_key(uow.session, client, clock.now())
     uow.commit()
     return _out(info)
@@ -280,7 +310,7 @@ def revoke_key(client: str, uow: UowDep, clock: ClockDep, actor: CurrentActor) -
 
 @admin.get("/keys", response_model=list[ClientOut])
 def list_keys(uow: UowDep, actor: CurrentActor) -> Any:
-    require(actor, Role.ADMIN)
+    require(actor, Capability.ADMINISTER)
     return [_out(i) for i in keys.list_clients(uow.session)]
 
 

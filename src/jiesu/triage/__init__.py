@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from jiesu.settings import get_settings
 
 
 def live_model_dir() -> Path:
-    # Read at call time, not import time, so a test or `jiesu model use` sees the current value.
-    return Path(os.environ.get("JIESU_MODEL_DIR", "./var/model"))
+    return Path(get_settings().model_dir)

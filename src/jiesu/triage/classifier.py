@@ -18,7 +18,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -234,7 +233,8 @@ def _features(p: Params, texts: Sequence[str]) -> Blocks:
 
 
 class TextModel:
-    """A fitted classifier; build it with `train` or `load_model`.
+    """A fitted classifier; build it with `train` or `model_store.load_model`, store it with
+    `model_store.save_model` (which imports this module, never the other way round).
 
     One text (a registration's triage) takes a lean path: its features as (columns, values) in
     numpy (`Blocks.row`), its scores as the sum of its terms value × weight (`Stacked.terms`),
@@ -326,11 +326,6 @@ class TextModel:
             order = np.argsort(-row)[:k]
             out.append([(labels[i], float(row[i])) for i in order])
         return out
-
-    def save(self, directory: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-        from jiesu.triage.model_store import save_model
-
-        return save_model(self, Path(directory), metrics=metrics)
 
     def explain(self, text: str, label: str, n: int = 5) -> list[str]:
         """The n-grams of `text` that pushed it most towards `label` (tf-idf × weight)."""

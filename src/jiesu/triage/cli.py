@@ -21,7 +21,7 @@ from jiesu.triage import live_model_dir
 from jiesu.triage.classifier import TextModel
 from jiesu.triage.classifier import evaluate as evaluate_model
 from jiesu.triage.classifier import train as train_model
-from jiesu.triage.model_store import ModelLoadError, load_model
+from jiesu.triage.model_store import ModelLoadError, load_model, save_model
 
 model_app = typer.Typer(help="Train, evaluate and choose the triage category model.")
 
@@ -154,7 +154,7 @@ def train(
         model = train_model(texts, labels, seed=seed)
     except ValueError as e:
         raise _fail(str(e)) from e
-    model.save(out, metrics=metrics)
+    save_model(model, out, metrics=metrics)
     summary = {"out": str(out), "n": len(texts), "model_version": model.version}
     if metrics:
         summary |= {"holdout_macro_f1": metrics["macro_f1"]}

@@ -46,7 +46,10 @@ def _major_minor(v: str) -> tuple[str, ...]:
     return tuple(v.split(".")[:2])
 
 
-def save_model(model: TextModel, directory: Path, *, metrics: dict[str, Any] | None = None) -> Path:
+def save_model(
+    model: TextModel, directory: str | Path, *, metrics: dict[str, Any] | None = None
+) -> Path:
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / MODEL_FILE
     joblib.dump(

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability, require
 from jiesu.triage.service import propose
-from jiesu.web.deps import ClockDep, CurrentActor, UowDep, require
+from jiesu.web.deps import ClockDep, CurrentActor, UowDep
+from jiesu.web.responses import errors
 
-router = APIRouter(tags=["triage"])
+router = APIRouter(tags=["triage"], responses=errors(400, 401, 403, 422))
 
 
 class TriageIn(BaseModel):
@@ -27,7 +28,7 @@ class TriageIn(BaseModel):
 
 @router.post("/triage")
 def triage(body: TriageIn, uow: UowDep, clock: ClockDep, actor: CurrentActor) -> dict[str, Any]:
-    require(actor, Role.AGENT, Role.DISPATCHER, Role.LEADER, Role.ADMIN)
+    require(actor, Capability.TRIAGE)
     started = time.perf_counter()
     result = propose(
         uow.session, clock.now(), body.text, body.address, body.lat, body.lon, body.datum

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from jiesu.units.models import Category, Unit
 from jiesu.web.deps import CurrentActor, UowDep
+from jiesu.web.responses import errors
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(tags=["organisation"], responses=errors(401, 403, 422))
 
 
 class UnitOut(BaseModel):

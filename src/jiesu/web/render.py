@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
+from jiesu.auth.permissions import Capability, can
+from jiesu.cases.workflow import Role, Status, allowed_actions
 from jiesu.errors import DomainError
 from jiesu.web import flash, i18n
 from jiesu.web.session import PageUser
@@ -22,6 +24,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 def _local(value: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(tz).strftime(fmt) if value else ""
+
+
+def offered(status: str, role: Role) -> list[str]:
+    """The lifecycle actions a queue row may offer this role (the workflow's table)."""
+    return allowed_actions(Status(status), role)
 
 
 @lru_cache(maxsize=len(i18n.LANGS))
@@ -43,6 +50,10 @@ def environment(lang: str) -> Environment:
         RESOLVED=i18n.RESOLVED,
         SATISFACTION=i18n.SATISFACTION,
         remaining=remaining,
+        # Navigation and buttons ask the permissions table, never a role name.
+        can=can,
+        offered=offered,
+        CAN=Capability,
         lang=lang,
         html_lang="zh-CN" if lang == "zh_CN" else "en",
     )

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jiesu.auth.actor import Actor
 from jiesu.auth.models import User
+from jiesu.auth.permissions import Capability, can, roles_with
 from jiesu.cases.workflow import Role
 from jiesu.uow import UnitOfWork
 from jiesu.web.models import WebSession
@@ -134,9 +135,10 @@ async def posting_user(request: Request) -> PageUser:
     return user
 
 
-def require_role(user: PageUser, *roles: Role) -> None:
-    if user.role not in roles:
-        raise RoleRefused(roles)
+def require_page(user: PageUser, capability: Capability) -> None:
+    """A console page's check: the refusal page names the roles that hold the capability."""
+    if not can(user.actor, capability):
+        raise RoleRefused(roles_with(capability))
 
 
 def anon_csrf(request: Request) -> str:

@@ -20,7 +20,7 @@ from jiesu.triage.classifier import (
     normalise,
     train,
 )
-from jiesu.triage.model_store import ModelLoadError, load_model
+from jiesu.triage.model_store import ModelLoadError, load_model, save_model
 from jiesu.triage.ngrams import Batch, keys_of
 
 from .conftest import teddy_rows
@@ -82,7 +82,7 @@ def test_train_refuses_bad_input() -> None:
 
 
 def test_save_and_load_round_trip(model: TextModel, tmp_path: Path) -> None:
-    model.save(tmp_path, metrics={"macro_f1": 1.0, "accuracy": 1.0, "n": 1, "per_class": {}})
+    save_model(model, tmp_path, metrics={"macro_f1": 1.0, "accuracy": 1.0, "n": 1, "per_class": {}})
     for name in ("model.joblib", "manifest.json", "metrics.json", "MODEL_CARD.md"):
         assert (tmp_path / name).is_file()
     loaded = load_model(tmp_path)
@@ -91,7 +91,7 @@ def test_save_and_load_round_trip(model: TextModel, tmp_path: Path) -> None:
 
 
 def test_other_sklearn_version_is_refused(model: TextModel, tmp_path: Path) -> None:
-    model.save(tmp_path)
+    save_model(model, tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
     manifest["scikit_learn"] = "0.24.2"
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
@@ -100,7 +100,7 @@ def test_other_sklearn_version_is_refused(model: TextModel, tmp_path: Path) -> N
 
 
 def test_model_of_an_older_format_is_refused(model: TextModel, tmp_path: Path) -> None:
-    model.save(tmp_path)
+    save_model(model, tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
     manifest["format"] = 2
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), "utf-8")
@@ -278,7 +278,7 @@ def test_one_text_is_classified_alike_and_the_cached_transpose_is_not_saved(
     alone = [model.predict_proba([t])[0] for t in texts]  # the one-text path and its memo
     assert abs(together - alone).max() < 1e-6
     assert "_coef_t" in model.classifier.__dict__  # made by the predictions above
-    loaded = load_model(model.save(tmp_path / "m"))
+    loaded = load_model(save_model(model, tmp_path / "m"))
     assert "_coef_t" not in loaded.classifier.__dict__
     assert abs(loaded.predict_proba(texts) - together).max() < 1e-6
 
@@ -289,7 +289,7 @@ def test_the_one_text_path_pickles_nothing(tmp_path: Path) -> None:
     fresh.predict_top(["楼下饭店油烟污染严重"])
     fresh.explain("楼下饭店油烟污染严重", "环境保护")
     assert pickle.dumps((fresh.features, fresh.classifier)) == pickled
-    loaded = load_model(fresh.save(tmp_path / "m"))
+    loaded = load_model(save_model(fresh, tmp_path / "m"))
     for text in ["楼下饭店油烟污染严重", "小区路灯坏了晚上看不见", ""]:
         assert loaded.predict_top([text]) == fresh.predict_top([text])
         assert loaded.explain(text, "环境保护") == fresh.explain(text, "环境保护")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from jiesu.settings import get_settings
 from jiesu.triage.cli import model_app
 
 from .helpers import corpus
@@ -89,8 +90,12 @@ def test_use_makes_the_model_live(
     live = tmp_path / "var" / "model"
     live.parent.mkdir()
     monkeypatch.setenv("JIESU_MODEL_DIR", str(live))
-    r = runner.invoke(model_app, ["use", str(out)])
-    assert r.exit_code == 0, r.output
-    assert (live / "manifest.json").is_file()
-    r = runner.invoke(model_app, ["use", str(tmp_path)])
+    get_settings.cache_clear()  # settings are read once per process
+    try:
+        r = runner.invoke(model_app, ["use", str(out)])
+        assert r.exit_code == 0, r.output
+        assert (live / "manifest.json").is_file()
+        r = runner.invoke(model_app, ["use", str(tmp_path)])
+    finally:
+        get_settings.cache_clear()
     assert r.exit_code == 2

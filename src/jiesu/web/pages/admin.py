@@ -13,8 +13,8 @@ from sqlalchemy import Select, asc, delete, desc, func, or_, select
 
 from jiesu.assessment.models import AssessmentPolicy
 from jiesu.auth.models import User
+from jiesu.auth.permissions import STAFF, Capability
 from jiesu.auth.service import create_user
-from jiesu.cases.workflow import Role
 from jiesu.errors import DomainError, InvalidInput
 from jiesu.open311.models import Open311Client
 from jiesu.routing.models import RoutingRule
@@ -25,14 +25,12 @@ from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.models import AdminChange
 from jiesu.web.pages import admin_forms
-from jiesu.web.pages.admin_catalog import category_options
 from jiesu.web.pages.admin_forms import record
 from jiesu.web.pages.common import xlsx
 from jiesu.web.render import error_message, render
-from jiesu.web.session import PageUser, page_user, posting_user, require_role
+from jiesu.web.session import PageUser, page_user, posting_user, require_page
 
 router = APIRouter()
-ROLES = (Role.ADMIN,)
 PAGE = 50
 Q = Annotated[str, Query(max_length=100)]
 # Each list: its model, the columns shown (and sortable), the columns the filter searches, and
@@ -189,6 +187,16 @@ def _query(kind: str, q: str, sort: str) -> Select[Any]:
     return stmt.order_by(desc(column) if sort.startswith("-") else asc(column))
 
 
+def category_options(request: Request) -> list[tuple[str, str, int]]:
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        rows = uow.session.execute(
+            select(Category.code, Category.name, Category.level)
+            .where(Category.level < 3)
+            .order_by(Category.code)
+        ).all()
+    return [(c, n, lv) for c, n, lv in rows]
+
+
 def admin_response(
     request: Request,
     user: PageUser,
@@ -198,7 +206,7 @@ def admin_response(
     page: int = 1,
     **extra: Any,
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.ADMINISTER)
     stmt = _query(kind, q.strip(), sort)
     with UnitOfWork(request.app.state.session_factory) as uow:
         total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -219,7 +227,7 @@ def admin_response(
         pages=max(1, -(-(total or 0) // PAGE)),
         q=q,
         sort=sort,
-        roles=[r.value for r in Role if r is not Role.CITIZEN],
+        roles=[r.value for r in STAFF],
         units=units,
         unit_kinds=("*", *UNIT_KINDS),
         dimensions=sorted(LIVELIHOOD_DIMENSIONS),
@@ -252,7 +260,7 @@ def export(
     q: Q = "",
     sort: Q = "",
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.ADMINISTER)
     kind = list_ if list_ in LISTS else "users"
     columns = LISTS[kind][1]
     with UnitOfWork(request.app.state.session_factory) as uow:
@@ -269,7 +277,7 @@ _done = admin_forms.done
 
 @router.post("/admin/users")
 def add_user(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.ADMINISTER)
     f, lang = user.form, i18n.lang_of(request)
     try:
         with UnitOfWork(request.app.state.session_factory) as uow:
@@ -294,7 +302,7 @@ def add_user(request: Request, user: Annotated[PageUser, Depends(posting_user)])
 def set_active(
     request: Request, username: str, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     active = user.form.get("active") == "1"
     if username == user.actor.username and not active:
@@ -316,7 +324,7 @@ def set_active(
 
 @router.post("/admin/holidays")
 def add_day(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.ADMINISTER)
     f, lang = user.form, i18n.lang_of(request)
     try:
         day = _day(f.get("day", ""))
@@ -341,7 +349,7 @@ def add_day(request: Request, user: Annotated[PageUser, Depends(posting_user)]) 
 def remove_day(
     request: Request, day: str, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     try:
         parsed = _day(day)

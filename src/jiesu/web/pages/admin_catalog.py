@@ -11,11 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability
 from jiesu.errors import DomainError, InvalidInput, NotFound
 from jiesu.open311.keys import create_key, revoke_key
 from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS, CatalogError, parse_categories_csv
@@ -24,8 +23,9 @@ from jiesu.units.service import upsert_categories
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.pages import admin_forms as f
+from jiesu.web.pages.admin import admin_response
 from jiesu.web.render import error_message
-from jiesu.web.session import PageUser, posting_user, require_role
+from jiesu.web.session import PageUser, posting_user, require_page
 
 router = APIRouter()
 Code = Annotated[str, Path(max_length=32, pattern=r"^\d+$")]
@@ -34,13 +34,13 @@ CSV_MAX_BYTES = 2 * 1024 * 1024
 
 @router.post("/admin/categories")
 def add_category(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
-        code, name = f.text(form, "code", 32), f.text(form, "name", 200)
+        code, name = f.code(form, "code", 32), f.text(form, "name", 200)
         parent_code = f.text(form, "parent_code", 32) or None
-        if not code.isdigit():
+        if not code:
             raise InvalidInput("code: digits only, e.g. 050101", details={"field": "code"})
         if not name:
             raise InvalidInput("name: required", details={"field": "name"})
@@ -82,7 +82,7 @@ def change_category(
     request: Request, code: Code, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
     """Rename (field `name`) or (de)activate (field `active` = 1 / 0) one category."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -114,7 +114,7 @@ async def import_categories(
 ) -> Response:
     """A whole taxonomy as CSV (code,name,level,parent_code,livelihood_dimension,urgency):
     checked completely first, then written in one transaction, so a bad line changes nothing."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get("csv")
     data = b""
@@ -151,7 +151,7 @@ def _import(request: Request, user: PageUser, data: bytes) -> Response:
 @router.post("/admin/open311")
 def new_key(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """Creates a client's key and shows it on this answer only (never in a redirect/cookie)."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     now = request.app.state.clock.now()
     client = user.form.get("client", "").strip()
@@ -162,8 +162,6 @@ def new_key(request: Request, user: Annotated[PageUser, Depends(posting_user)]) 
             uow.commit()
     except DomainError as exc:
         return f.done(request, user, "open311", error_message(lang, exc), False)
-    from jiesu.web.pages.admin import admin_response
-
     response = admin_response(request, user, "open311", new_key=(client, key))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -175,7 +173,7 @@ def revoke(
     client: Annotated[str, Path(max_length=64)],
     user: Annotated[PageUser, Depends(posting_user)],
 ) -> Response:
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -186,13 +184,3 @@ def revoke(
     except DomainError as exc:
         return f.done(request, user, "open311", error_message(lang, exc), False)
     return f.done(request, user, "open311", i18n.gettext(lang, "Key revoked."), True)
-
-
-def category_options(request: Request) -> list[tuple[str, str, int]]:
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        rows = uow.session.execute(
-            select(Category.code, Category.name, Category.level)
-            .where(Category.level < 3)
-            .order_by(Category.code)
-        ).all()
-    return [(c, n, lv) for c, n, lv in rows]

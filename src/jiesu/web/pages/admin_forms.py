@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from jiesu.errors import InvalidInput
+from jiesu.inputs import digits, whole_number
 from jiesu.web import flash
 from jiesu.web.models import AdminChange
 from jiesu.web.pages.common import with_query
@@ -49,10 +50,22 @@ def text(form: dict[str, str], name: str, limit: int) -> str:
 
 
 def whole(form: dict[str, str], name: str, low: int, high: int) -> int:
-    raw = form.get(name, "").strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(form.get(name, ""), low=low, high=high)
+    if number is None:
         raise InvalidInput.of("whole_number", field=name, low=low, high=high)
-    return int(raw)
+    return number
+
+
+def code(
+    form: dict[str, str], name: str, limit: int, hint: str = "digits only, e.g. 050101"
+) -> str:
+    """A code of digits (category codes, their prefixes), as ASCII; "" when left empty.
+    Full-width digits read as ASCII ones; `²` and other non-decimals are refused."""
+    raw = text(form, name, limit)
+    ascii_digits = digits(raw) if raw else ""
+    if ascii_digits is None:
+        raise InvalidInput(f"{name}: {hint}", details={"field": name})
+    return ascii_digits
 
 
 def decimal(form: dict[str, str], name: str) -> Decimal:

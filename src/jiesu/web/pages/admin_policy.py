@@ -14,10 +14,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from jiesu.analytics.lake import MONTH_RE
 from jiesu.assessment.models import AssessmentPolicy
 from jiesu.assessment.scoring import Policy
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability
 from jiesu.errors import Conflict, DomainError, InvalidInput
+from jiesu.inputs import whole_number
 from jiesu.reasons import Refusal
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.rules import DISTRICT, STREET
@@ -27,7 +29,7 @@ from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.pages import admin_forms as f
 from jiesu.web.render import error_message
-from jiesu.web.session import PageUser, posting_user, require_role
+from jiesu.web.session import PageUser, posting_user, require_page
 
 router = APIRouter()
 REQUEST_TYPES = ("", "inquiry", "help", "complaint", "report", "suggestion")
@@ -37,12 +39,7 @@ ANY_KIND = "*"
 
 
 def _category_prefix(request: Request, form: dict[str, str]) -> str:
-    prefix = f.text(form, "category_prefix", 32)
-    if prefix and not prefix.isdigit():
-        raise InvalidInput(
-            "category_prefix: digits of a category code, or empty for all",
-            details={"field": "category_prefix"},
-        )
+    prefix = f.code(form, "category_prefix", 32, "digits of a category code, or empty for all")
     if prefix:
         with UnitOfWork(request.app.state.session_factory) as uow:
             known = uow.session.scalar(
@@ -56,7 +53,7 @@ def _category_prefix(request: Request, form: dict[str, str]) -> str:
 @router.post("/admin/time-limits")
 def add_time_limit(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """A new version of one policy row: (request type, category prefix, urgency) → limits."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
@@ -111,7 +108,7 @@ def add_routing_rule(
     request: Request, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
     """A new routing rule; the most specific rule in force wins (routing.rules.route)."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     factory = request.app.state.session_factory
@@ -161,16 +158,17 @@ def retire_routing_rule(
     request: Request, user: Annotated[PageUser, Depends(posting_user)]
 ) -> Response:
     """Retire a rule from a date on; it stays in the history and in force before that date."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     try:
         raw = f.text(form, "rule_id", 12)
-        if not raw.isdigit():
+        rule_id = whole_number(raw, low=1)
+        if rule_id is None:
             raise InvalidInput("rule_id: the number of the rule", details={"field": "rule_id"})
         since = f.effective_from(form, request.app.state.settings.tz, now)
         with UnitOfWork(request.app.state.session_factory) as uow:
-            rule = uow.session.get(RoutingRule, int(raw))
+            rule = uow.session.get(RoutingRule, rule_id)
             if rule is None:
                 raise InvalidInput(f"rule_id: no rule {raw}", details={"field": "rule_id"})
             if rule.retired_from is not None:
@@ -195,14 +193,14 @@ def retire_routing_rule(
 @router.post("/admin/weights")
 def add_weights(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """考评权重 for a unit kind from a month on; a month already frozen keeps its own policy."""
-    require_role(user, Role.ADMIN)
+    require_page(user, Capability.ADMINISTER)
     form, lang = user.form, i18n.lang_of(request)
     now = request.app.state.clock.now()
     this_month = now.astimezone(request.app.state.settings.tz).strftime("%Y-%m")
     try:
         kind = f.choice(form, "unit_kind", (ANY_KIND, *UNIT_KINDS))
         month = f.text(form, "effective_from", 7)
-        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
+        if not MONTH_RE.match(month):
             raise InvalidInput(
                 "effective_from: a month like 2027-01", details={"field": "effective_from"}
             )

@@ -11,19 +11,19 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from jiesu.auth.permissions import Capability
 from jiesu.cases import queries, registration, service
 from jiesu.cases.schemas import AnswerIn, RegisterIn
-from jiesu.cases.workflow import Action, Role
+from jiesu.cases.workflow import Action
 from jiesu.errors import DomainError
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
 from jiesu.web.org import load_org
 from jiesu.web.render import error_message, error_status, render
-from jiesu.web.session import PageUser, page_user, posting_user, require_role
+from jiesu.web.session import PageUser, page_user, posting_user, require_page
 
 log = logging.getLogger("jiesu.web")
 router = APIRouter()
-ROLES = (Role.AGENT, Role.DISPATCHER)
 FIELDS = ("text", "request_type", "category", "urgency", "street", "address", "channel")
 
 
@@ -44,7 +44,7 @@ def console(
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_AGENT_CONSOLE)
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
     return render(
@@ -66,7 +66,7 @@ def agent_page(request: Request, user: Annotated[PageUser, Depends(page_user)]) 
 @router.post("/agent/triage")
 def triage_partial(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
     """HTMX partial: proposals for the words typed so far, and the caller's earlier cases."""
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_AGENT_CONSOLE)
     text = user.form.get("text", "").strip()[:10000]
     phone = user.form.get("phone", "").strip()[:32]
     now = request.app.state.clock.now()
@@ -85,7 +85,7 @@ def triage_partial(request: Request, user: Annotated[PageUser, Depends(posting_u
 
 @router.post("/agent/register")
 def register(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_AGENT_CONSOLE)
     f = user.form
     lang = i18n.lang_of(request)
     body: dict[str, Any] = {k: f[k].strip() for k in FIELDS if f.get(k, "").strip()}

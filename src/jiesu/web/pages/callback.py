@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from jiesu.auth.permissions import Capability
 from jiesu.cases import queries
 from jiesu.cases.schemas import MAX_ID
-from jiesu.cases.workflow import Role
 from jiesu.errors import NotFound
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash
@@ -19,14 +19,13 @@ from jiesu.web.org import load_org
 from jiesu.web.pages.common import run_action
 from jiesu.web.pages.queues import callback_queue, paged
 from jiesu.web.render import render
-from jiesu.web.session import PageUser, page_user, posting_user, require_role
+from jiesu.web.session import PageUser, page_user, posting_user, require_page
 
 router = APIRouter()
-ROLES = (Role.CALLBACK,)
 
 
 def console(request: Request, user: PageUser, page: int = 1) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_CALLBACK_CONSOLE)
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
         result = paged(uow.session, callback_queue(), page)
@@ -58,7 +57,7 @@ def case_page(
     user: Annotated[PageUser, Depends(page_user)],
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_CALLBACK_CONSOLE)
     now = request.app.state.clock.now()
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
@@ -84,7 +83,7 @@ def record(
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """The callback itself; a citizen's pending rating for the case is marked as used."""
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_CALLBACK_CONSOLE)
     done, message, _ = run_action(request, user, case_id, "callback")
     if not done:
         return flash.redirect(request, f"/callback/case/{case_id}", user.csrf, error=message)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from jiesu.assessment.scoring import GROUP_NAMES, UnitScore
-from jiesu.cases.workflow import Role
+from jiesu.auth.permissions import Capability
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.org import load_org
@@ -21,10 +21,9 @@ from jiesu.web.pages import cockpit_data as d
 from jiesu.web.pages import cockpit_governance as governance
 from jiesu.web.pages import cockpit_summary as summary
 from jiesu.web.render import render
-from jiesu.web.session import PageUser, page_user, require_role
+from jiesu.web.session import PageUser, page_user, require_page
 
 router = APIRouter()
-ROLES = (Role.LEADER, Role.ANALYST, Role.ADMIN)
 GEOJSON = Path(__file__).resolve().parents[2] / "data" / "beijing_districts.geojson"
 METRICS = {
     "composite": i18n.N_("Composite score"),
@@ -54,7 +53,7 @@ def _lake(request: Request) -> Path:
 def console(
     request: Request, user: PageUser, month: str | None = None, metric: str = "composite"
 ) -> Response:
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_COCKPIT)
     tz = request.app.state.settings.tz
     now = request.app.state.clock.now()
     month, months = _month(request, month)
@@ -133,7 +132,7 @@ def district_streets(
     metric: Annotated[str, Query(max_length=20)] = "composite",
 ) -> Response:
     """HTMX partial: the district's streets ranked by the metric (the map's drill-down)."""
-    require_role(user, *ROLES)
+    require_page(user, Capability.USE_COCKPIT)
     month, _ = _month(request, month)
     metric = metric if metric in METRICS else "composite"
     with UnitOfWork(request.app.state.session_factory) as uow:

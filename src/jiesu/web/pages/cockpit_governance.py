@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
+from jiesu.auth.permissions import Capability
 from jiesu.cases import queries
 from jiesu.cases.schemas import MAX_ID
-from jiesu.cases.workflow import Role
 from jiesu.errors import NotFound
 from jiesu.governance.summary import UnreadableSummary, lake_refreshed_at, read_summary
 from jiesu.uow import UnitOfWork
@@ -23,10 +23,9 @@ from jiesu.web import i18n
 from jiesu.web.i18n import N_
 from jiesu.web.org import load_org
 from jiesu.web.render import render
-from jiesu.web.session import PageUser, page_user, require_role
+from jiesu.web.session import PageUser, page_user, require_page
 
 router = APIRouter()
-ROLES = (Role.LEADER, Role.ANALYST, Role.ADMIN)
 
 # Why a section could not be computed, as the governance modules word it → the catalog.
 REASONS: list[tuple[re.Pattern[str], str]] = [
@@ -105,7 +104,7 @@ def cockpit_case(
     month: Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> Response:
     """One case, read-only, for the leader following a hot topic's evidence."""
-    require_role(user, *ROLES)
+    require_page(user, Capability.READ_GOVERNANCE)
     with UnitOfWork(request.app.state.session_factory) as uow:
         org = load_org(uow.session)
         try:

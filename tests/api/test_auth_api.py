@@ -7,15 +7,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from jiesu.app import create_app
 from jiesu.auth.models import LoginAttempt
 from jiesu.auth.service import create_user
-from jiesu.cli import app as cli
 from jiesu.clock import FixedClock
 from jiesu.errors import InvalidInput
-from jiesu.settings import Settings, get_settings
+from jiesu.settings import Settings
 from tests.conftest import T0, Database
 from tests.helpers import auth
 
@@ -86,24 +84,6 @@ def test_revoke_this_token_and_all_tokens(client: TestClient) -> None:
     for h in (second, third):
         assert client.get("/api/v1/auth/me", headers=h).status_code == 401
     assert client.post("/api/v1/auth/revoke").status_code == 401
-
-
-def test_cli_revokes_a_users_tokens(
-    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    h = auth(client, "leader")
-    other = auth(client, "agent")
-    monkeypatch.setenv("JIESU_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    try:
-        out = CliRunner().invoke(cli, ["users", "revoke-tokens", "--username", "leader"])
-        missing = CliRunner().invoke(cli, ["users", "revoke-tokens", "--username", "ghost"])
-    finally:
-        get_settings.cache_clear()
-    assert out.exit_code == 0 and "1 token(s) of leader revoked" in out.output
-    assert missing.exit_code == 2 and "no user 'ghost'" in missing.output
-    assert client.get("/api/v1/auth/me", headers=h).status_code == 401
-    assert client.get("/api/v1/auth/me", headers=other).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,10 @@ def test_other_roles_are_refused(client: TestClient, case_id: int, username: str
         json={"reason": "核实情况需要"},
         headers=auth(client, username),
     )
-    assert resp.status_code == 403 and "leaders" in resp.json()["error"]["message"]
+    # The refusal names the capability and who holds it (auth/permissions.py).
+    error = resp.json()["error"]
+    assert resp.status_code == 403 and error["details"] == {"capability": "reveal_citizen"}
+    assert "handler, leader" in error["message"] and PHONE not in resp.text
 
 
 def test_reason_is_required(client: TestClient, db: Database, case_id: int) -> None:

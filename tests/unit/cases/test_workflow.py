@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from jiesu.cases.workflow import (
+    ACTOR_GUARDS,
     FINISHED,
     GUARDS,
     MAX_ESCALATION,
@@ -132,7 +133,7 @@ def test_task_guards_follow_the_task() -> None:
 
 def test_every_guarded_action_is_in_the_table() -> None:
     actions = {a for (_s, a) in TABLE}
-    assert set(GUARDS) <= actions
+    assert set(GUARDS) | set(ACTOR_GUARDS) <= actions
     assert actions | {Action.REGISTER} == set(Action)
 
 
@@ -180,3 +181,16 @@ def test_merge_only_into_a_case_that_can_take_it(target: Status) -> None:
 def test_status_sets_cover_every_status_once() -> None:
     assert set(Status) == OPEN | FINISHED and not OPEN & FINISHED
     assert TERMINAL <= FINISHED and WITH_UNIT <= OPEN
+
+
+def test_allowed_actions_with_facts_leave_out_what_the_relation_rules_out() -> None:
+    # 首接负责: a co-handler is offered its task, never a lead-only action; the lead is
+    # offered the lead's actions and no task it does not have.
+    co = Facts(relation=Relation.CO, actor_task_status="pending")
+    assert allowed_actions(Status.ACKNOWLEDGED, Role.HANDLER, co) == ["accept_task"]
+    lead = set(allowed_actions(Status.ACKNOWLEDGED, Role.HANDLER, Facts(relation=Relation.LEAD)))
+    assert {"contact", "reply", "return", "request_extension"} <= lead
+    assert not lead & {"accept_task", "reply_task"}
+    # Case-state guards stay with decide(): the reply is offered before contact, and refused
+    # with the reason.
+    assert "reply" in lead
