@@ -64,7 +64,7 @@ def test_a_refused_service_write_leaves_nothing(db: Database, clock: FixedClock)
         try:
             add_rule(uow, clock, ADMIN, bad)
         except InvalidInput as exc:
-            assert exc.details == {"field": "target"}
+            assert exc.details == {"field": "target", "unit": "nowhere"}
         else:
             raise AssertionError("an unknown unit was accepted as a target")
     with db.uow() as uow:

@@ -36,6 +36,7 @@ from jiesu.auth.actor import Actor
 from jiesu.changelog import record_change
 from jiesu.clock import Clock
 from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.reasons import Refusal
 from jiesu.uow import UnitOfWork
 
 METRICS = ("assessed", "response", "resolution", "satisfaction")
@@ -344,6 +345,8 @@ def add_weights(
         )
     try:
         _policy_from_row(row)
+    except Refusal as exc:
+        raise InvalidInput.of(exc.reason.id, field="weights", **exc.reason.params) from None
     except ValueError as exc:
         raise InvalidInput(f"weights: {exc}", details={"field": "weights"}) from None
     session = uow.session
@@ -354,10 +357,8 @@ def add_weights(
         )
     )
     if clash is not None:
-        raise Conflict(
-            f"effective_from: weights for {row.unit_kind} from {row.effective_from} exist; "
-            "choose a later month",
-            details={"field": "effective_from"},
+        raise Conflict.of(
+            "weights_exist", field="effective_from", kind=row.unit_kind, month=row.effective_from
         )
     session.add(row)
     names = (

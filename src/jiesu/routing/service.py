@@ -75,7 +75,7 @@ def seed_default_rules(session: Session, effective_from: datetime) -> None:
 
 def _known_unit(session: Session, code: str, field: str) -> None:
     if session.get(Unit, code) is None:
-        raise InvalidInput(f"{field}: unknown unit code '{code}'", details={"field": field})
+        raise InvalidInput.of("unknown_unit", field=field, unit=code)
 
 
 def add_rule(

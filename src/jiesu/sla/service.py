@@ -134,10 +134,7 @@ def check_category_prefix(session: Session, prefix: str) -> str:
     if prefix and not session.scalar(
         select(func.count()).where(Category.code.startswith(prefix, autoescape=True))
     ):
-        raise InvalidInput(
-            f"category_prefix: no category code starts with '{prefix}'",
-            details={"field": "category_prefix"},
-        )
+        raise InvalidInput.of("no_category_prefix", field="category_prefix", prefix=prefix)
     return prefix
 
 
