@@ -14,6 +14,8 @@ from functools import cache
 from math import lcm
 from typing import Any
 
+from jiesu.reasons import Reason, Refusal
+
 # unit.kind → ranking group; communities are never ranked on their own (their street is).
 GROUPS: dict[str, str] = {
     "district": "districts",
@@ -41,7 +43,7 @@ class Policy:
     def __post_init__(self) -> None:
         total = self.response_weight + self.resolution_weight + self.satisfaction_weight
         if total != 1:
-            raise ValueError(f"weights must sum to 1, not {float(total)}")
+            raise Refusal(Reason("weights_sum", {"total": float(total)}))
         for name in ("basically_factor", "partly_factor"):
             value = getattr(self, name)
             if not 0 <= value <= 1:

@@ -11,13 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiesu.analytics.catalogue import catalogue, check_code
 from jiesu.analytics.engines import MetricEngine, run_metric
-from jiesu.analytics.lake import check_month
+from jiesu.analytics.lake import MONTH_RE, check_month
 from jiesu.assessment.models import AssessmentPolicy, AssessmentRow, AssessmentSnapshot
 from jiesu.assessment.scoring import (
     ANY_KIND,
@@ -31,8 +32,12 @@ from jiesu.assessment.scoring import (
     policy_for,
     score,
 )
+from jiesu.auth.actor import Actor
+from jiesu.changelog import record_change
 from jiesu.clock import Clock
-from jiesu.errors import InvalidInput, NotFound
+from jiesu.errors import Conflict, InvalidInput, NotFound
+from jiesu.reasons import Refusal
+from jiesu.uow import UnitOfWork
 
 METRICS = ("assessed", "response", "resolution", "satisfaction")
 ASSESSMENT_METRICS = ("assessed_rows", "assessed_cases", "unit_month_counts")
@@ -64,18 +69,23 @@ def load_policies(session: Session | None) -> list[Policy]:
     if session is None:
         return []
     return [
-        Policy(
-            unit_kind=p.unit_kind,
-            effective_from=p.effective_from,
-            response_weight=Fraction(p.response_weight),
-            resolution_weight=Fraction(p.resolution_weight),
-            satisfaction_weight=Fraction(p.satisfaction_weight),
-            basically_factor=Fraction(p.basically_factor),
-            partly_factor=Fraction(p.partly_factor),
-            min_cases=p.min_cases,
-        )
+        _policy_from_row(p)
         for p in session.scalars(select(AssessmentPolicy).order_by(AssessmentPolicy.id))
     ]
+
+
+def _policy_from_row(p: AssessmentPolicy) -> Policy:
+    """The stored row as the scoring policy, which checks it (weights sum to one …)."""
+    return Policy(
+        unit_kind=p.unit_kind,
+        effective_from=p.effective_from,
+        response_weight=Fraction(p.response_weight),
+        resolution_weight=Fraction(p.resolution_weight),
+        satisfaction_weight=Fraction(p.satisfaction_weight),
+        basically_factor=Fraction(p.basically_factor),
+        partly_factor=Fraction(p.partly_factor),
+        min_cases=p.min_cases,
+    )
 
 
 def unit_infos(engine: MetricEngine) -> dict[str, UnitInfo]:
@@ -313,3 +323,54 @@ def drill(
             }
         )
     return out
+
+
+def add_weights(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    row: AssessmentPolicy,
+    tz: ZoneInfo,
+) -> AssessmentPolicy:
+    """考评权重 for a unit kind from a month on. A month already frozen keeps its own policy,
+    so a new version starts this month or later, and one month has one version per kind."""
+    if not MONTH_RE.match(row.effective_from):
+        raise InvalidInput(
+            "effective_from: a month like 2027-01", details={"field": "effective_from"}
+        )
+    if row.effective_from < clock.now().astimezone(tz).strftime("%Y-%m"):
+        raise InvalidInput(
+            "effective_from: a new version starts now or later; history is never rewritten",
+            details={"field": "effective_from"},
+        )
+    try:
+        _policy_from_row(row)
+    except Refusal as exc:
+        raise InvalidInput.of(exc.reason.id, field="weights", **exc.reason.params) from None
+    except ValueError as exc:
+        raise InvalidInput(f"weights: {exc}", details={"field": "weights"}) from None
+    session = uow.session
+    clash = session.scalar(
+        select(AssessmentPolicy.id).where(
+            AssessmentPolicy.unit_kind == row.unit_kind,
+            AssessmentPolicy.effective_from == row.effective_from,
+        )
+    )
+    if clash is not None:
+        raise Conflict.of(
+            "weights_exist", field="effective_from", kind=row.unit_kind, month=row.effective_from
+        )
+    session.add(row)
+    names = (
+        "response_weight",
+        "resolution_weight",
+        "satisfaction_weight",
+        "basically_factor",
+        "partly_factor",
+    )
+    detail = ", ".join(f"{n} {getattr(row, n)}" for n in names) + f", min_cases {row.min_cases}"
+    record_change(
+        session, actor, clock.now(), "weights", f"{row.unit_kind} from {row.effective_from}", detail
+    )
+    uow.commit()
+    return row

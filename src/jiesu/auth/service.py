@@ -25,14 +25,16 @@ MIN_PASSWORD = 10
 EXPIRED = "token expired or revoked; log in again"
 
 
-def password_problem(password: str, username: str) -> str | None:
+def password_problem(password: str, username: str) -> InvalidInput | None:
     """The minimum policy for people's passwords, or None when it is met."""
     if len(password) < MIN_PASSWORD:
-        return f"password: at least {MIN_PASSWORD} characters"
+        return InvalidInput.of("min_chars", field="password", limit=MIN_PASSWORD)
     if password.isdigit():
-        return "password: not only digits (add letters or signs)"
+        return InvalidInput(
+            "password: not only digits (add letters or signs)", details={"field": "password"}
+        )
     if password.strip().casefold() == username.strip().casefold():
-        return "password: must not be the username"
+        return InvalidInput("password: must not be the username", details={"field": "password"})
     return None
 
 
@@ -64,10 +66,10 @@ def create_user(
     elif unit_code is not None:
         raise InvalidInput("unit: only handlers belong to a unit")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise InvalidInput(f"username: '{username}' is taken")
+        raise InvalidInput.of("taken", field="username", value=username)
     problem = password_problem(password, username)
     if problem is not None:
-        raise InvalidInput(problem, details={"field": "password"})
+        raise problem
     user = User(
         username=username,
         password_hash=hash_password(password),

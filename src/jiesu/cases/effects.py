@@ -42,7 +42,7 @@ class Outcome:
 def _unit(session: Session, code: str, what: str) -> Unit:
     unit = session.get(Unit, code)
     if unit is None or not unit.active:
-        raise InvalidInput(f"{what}: unknown unit code '{code}'", details={"field": what})
+        raise InvalidInput.of("unknown_unit", field=what, unit=code)
     return unit
 
 
@@ -91,7 +91,7 @@ def _correct(ctx: Ctx, category: str | None, urgency: str | None) -> dict[str, A
     if category is not None and category != case.category:
         cat = ctx.session.get(Category, category)
         if cat is None or not cat.active:
-            raise InvalidInput(f"category: unknown category code '{category}'")
+            raise InvalidInput.of("unknown_category", field="category", category=category)
         changes["category"] = {"from": case.category, "to": category}
         case.category = category
     if urgency is not None and urgency != case.urgency:
@@ -250,7 +250,7 @@ def whistle(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     )
     busy = [u for u in cmd.units if u in open_tasks]
     if busy:
-        raise InvalidInput(f"units: {', '.join(busy)} already have an open task on this case")
+        raise InvalidInput.of("open_task_exists", field="units", units=", ".join(busy))
     for code in cmd.units:
         ctx.session.add(
             Task(case_id=case.id, unit_code=code, reason=cmd.reason, due=due, created_at=ctx.now)
@@ -391,7 +391,7 @@ def merge(ctx: Ctx, cmd: s.ActionIn) -> Outcome:
     # The workflow's guard has refused this case itself and a terminal master.
     master = ctx.session.get(Case, cmd.into)
     if master is None:
-        raise InvalidInput(f"into: case {cmd.into} does not exist", details={"field": "into"})
+        raise InvalidInput.of("case_missing", field="into", id=cmd.into)
     ctx.case.master_case_id = master.id
     ctx.case.closed_at = ctx.now
     return Outcome(payload={"into": master.id})

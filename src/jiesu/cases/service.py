@@ -87,7 +87,7 @@ def _unit(session: Session, code: str, field: str, kinds: tuple[str, ...] = ()) 
 
 def _checked(unit: U | None, code: str, field: str, kinds: tuple[str, ...] = ()) -> U:
     if unit is None or not unit.active:
-        raise InvalidInput(f"{field}: unknown unit code '{code}'", details={"field": field})
+        raise InvalidInput.of("unknown_unit", field=field, unit=code)
     if kinds and unit.kind not in kinds:
         raise InvalidInput(
             f"{field}: '{code}' is a {unit.kind}, expected {' or '.join(kinds)}",
@@ -123,14 +123,16 @@ def new_case_row(
     try:
         decide(None, Action.REGISTER, actor.role, Facts())
     except WorkflowError as exc:
-        raise Conflict(exc.message, code="illegal_action") from exc
+        raise Conflict(exc.message, code="illegal_action", reason=exc.reason) from exc
     urgency: str | None = cmd.urgency
     if cmd.category is not None:
         cat = _CATEGORIES.get(session).get(cmd.category)
         if cat is None or not cat.active:
-            raise InvalidInput(
-                f"category: unknown category code '{cmd.category}' (see GET /api/v1/categories)",
-                details={"field": "category"},
+            raise InvalidInput.of(
+                "unknown_category",
+                field="category",
+                category=cmd.category,
+                see="GET /api/v1/categories",
             )
         urgency = urgency or cat.urgency or None
     district, street = _place(session, cmd)
@@ -175,7 +177,7 @@ def _visible(session: Session, actor: Actor, case_id: int) -> tuple[Case, Relati
     if case is not None and actor.is_unit:
         rel = relation(session, case, actor)
     if case is None or (actor.is_unit and rel is Relation.NONE):
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound.of("case_not_found", id=case_id)
     return case, rel
 
 
@@ -248,6 +250,7 @@ def act(
             exc.message,
             code="guard_failed" if isinstance(exc, GuardFailed) else "illegal_action",
             details={"status": from_status.value, "allowed_actions": exc.allowed},
+            reason=exc.reason,
         ) from exc
     now = clock.now()
     ctx = effects.Ctx(session, actor, case, now, tz)

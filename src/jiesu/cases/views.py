@@ -79,10 +79,10 @@ def list_cases(
     page_size: Annotated[int, Query(ge=1)] = 50,
 ) -> CasePage:
     if page_size > settings.page_size_max:
-        raise InvalidInput(f"page_size: at most {settings.page_size_max}")
+        raise InvalidInput.of("max_count", field="page_size", limit=settings.page_size_max)
     for stamp, name in ((created_from, "created_from"), (created_to, "created_to")):
         if stamp is not None and stamp.tzinfo is None:
-            raise InvalidInput(f"{name}: give a timezone, e.g. 2026-10-01T00:00:00+08:00")
+            raise InvalidInput.of("needs_timezone", field=name)
     statuses = [s.value for s in status_ or []]
     return queries.list_cases(
         uow.session,

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from jiesu.reasons import Reason
+
 
 class Status(StrEnum):
     REGISTERED = "registered"
@@ -118,9 +120,10 @@ class Transition:
 
 
 class WorkflowError(Exception):
-    def __init__(self, message: str, status: Status | None, allowed: list[str]) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason: Reason | str, status: Status | None, allowed: list[str]) -> None:
+        self.reason = reason if isinstance(reason, Reason) else None
+        self.message = reason.text if isinstance(reason, Reason) else reason
+        super().__init__(self.message)
         self.status = status
         self.allowed = allowed
 
@@ -196,65 +199,61 @@ TABLE: dict[tuple[Status, Action], Transition] = {
     (S.CLOSED, Action.REJECT_EXCLUSION): _t({D, L}, None),
 }
 
-Guard = Callable[[Role, Facts], str | None]
+Guard = Callable[[Role, Facts], Reason | None]
 
 
-def _lead_only(role: Role, facts: Facts) -> str | None:
+def _lead_only(role: Role, facts: Facts) -> Reason | None:
     # 首接负责: only the lead unit acts for the case; co-handlers work through their tasks.
     if role is Role.HANDLER and facts.relation is not Relation.LEAD:
-        return "only the lead unit may do this; co-handlers reply through their tasks"
+        return Reason("lead_only")
     return None
 
 
-def _task(expected: str, verb: str) -> Guard:
-    def guard(role: Role, facts: Facts) -> str | None:
-        if facts.actor_task_status != expected:
-            return f"your unit has no {expected} co-handling task to {verb}"
-        return None
+def _task(expected: str, refusal: str) -> Guard:
+    def guard(role: Role, facts: Facts) -> Reason | None:
+        return Reason(refusal) if facts.actor_task_status != expected else None
 
     return guard
 
 
-def _contacted(role: Role, facts: Facts) -> str | None:
-    if not facts.contacted:
-        return "record contact with the citizen (contact) before replying"
-    return None
+def _contacted(role: Role, facts: Facts) -> Reason | None:
+    return None if facts.contacted else Reason("contact_first")
 
 
-def _no_extension_pending(role: Role, facts: Facts) -> str | None:
-    return "an extension request is already waiting for review" if facts.extension_pending else None
+def _no_extension_pending(role: Role, facts: Facts) -> Reason | None:
+    return Reason("extension_pending") if facts.extension_pending else None
 
 
-def _extension_pending(role: Role, facts: Facts) -> str | None:
-    return None if facts.extension_pending else "there is no extension request to review"
+def _extension_pending(role: Role, facts: Facts) -> Reason | None:
+    return None if facts.extension_pending else Reason("no_extension")
 
 
-def _exclusion_requestable(role: Role, facts: Facts) -> str | None:
+def _exclusion_requestable(role: Role, facts: Facts) -> Reason | None:
     if facts.exclusion_state in ("requested", "approved"):
-        return f"exclusion is already {facts.exclusion_state}"
+        return Reason(f"exclusion_{facts.exclusion_state}")
     return None
 
 
-def _exclusion_requested(role: Role, facts: Facts) -> str | None:
-    return None if facts.exclusion_state == "requested" else "there is no exclusion request"
+def _exclusion_requested(role: Role, facts: Facts) -> Reason | None:
+    return None if facts.exclusion_state == "requested" else Reason("no_exclusion")
 
 
-def _below_city_level(role: Role, facts: Facts) -> str | None:
-    if facts.escalation_level >= MAX_ESCALATION:
-        return "the case is already at city coordination level"
-    return None
+def _below_city_level(role: Role, facts: Facts) -> Reason | None:
+    return Reason("city_level") if facts.escalation_level >= MAX_ESCALATION else None
 
 
-def _has_lead_unit(role: Role, facts: Facts) -> str | None:
+def _has_lead_unit(role: Role, facts: Facts) -> Reason | None:
     # 重办 goes back to the unit that replied; a case without one has nobody to reopen it with.
-    return None if facts.has_lead_unit else "the case has no lead unit to reopen it with"
+    return None if facts.has_lead_unit else Reason("no_lead_unit")
 
 
-def _merge_target(role: Role, facts: Facts) -> str | None:
+def _merge_target(role: Role, facts: Facts) -> Reason | None:
     if facts.merge_into_self:
-        return "a case cannot be merged into itself"
+        return Reason("merge_into_self")
     if facts.merge_target in TERMINAL:
-        return f"case {facts.merge_into} is {facts.merge_target} and cannot take merges"
+        return Reason(
+            "merge_target_final", {"id": facts.merge_into, "status": facts.merge_target.value}
+        )
     return None
 
 
@@ -276,8 +275,8 @@ LEAD_ONLY = frozenset(
 # an action only when these pass, so no one sees a button the server will refuse.
 ACTOR_GUARDS: dict[Action, Guard] = {
     **{a: _lead_only for a in LEAD_ONLY},
-    Action.ACCEPT_TASK: _task("pending", "accept"),
-    Action.REPLY_TASK: _task("accepted", "reply to"),
+    Action.ACCEPT_TASK: _task("pending", "no_pending_task"),
+    Action.REPLY_TASK: _task("accepted", "no_accepted_task"),
 }
 
 # Guards about the case's present state; checked after the actor's.
@@ -309,7 +308,7 @@ def allowed_actions(status: Status, role: Role, facts: Facts | None = None) -> l
     ]
 
 
-def _actor_guard(action: Action, role: Role, facts: Facts) -> str | None:
+def _actor_guard(action: Action, role: Role, facts: Facts) -> Reason | None:
     guard = ACTOR_GUARDS.get(action)
     return guard(role, facts) if guard is not None else None
 
@@ -323,12 +322,15 @@ def decide(status: Status | None, action: Action, role: Role, facts: Facts) -> S
     transition = TABLE.get((status, action))
     if transition is None or role not in transition.roles:
         raise IllegalTransition(
-            f"{action} is not allowed for {role} on a {status} case",
+            Reason(
+                "action_not_allowed",
+                {"action": action.value, "role": role.value, "status": status.value},
+            ),
             status,
             allowed_actions(status, role),
         )
     for guard in (ACTOR_GUARDS.get(action), GUARDS.get(action)):
-        msg = guard(role, facts) if guard is not None else None
-        if msg:
-            raise GuardFailed(msg, status, allowed_actions(status, role))
+        refusal = guard(role, facts) if guard is not None else None
+        if refusal is not None:
+            raise GuardFailed(refusal, status, allowed_actions(status, role))
     return transition.to if transition.to is not None else status

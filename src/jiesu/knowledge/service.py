@@ -62,9 +62,11 @@ def to_out(article: Article, score: int | None = None) -> ArticleOut:
 
 def _check(session: Session, cmd: ArticleIn, article_id: int | None = None) -> None:
     if cmd.category is not None and session.get(Category, cmd.category) is None:
-        raise InvalidInput(
-            f"category: unknown category code '{cmd.category}' (see GET /api/v1/categories)",
-            details={"field": "category"},
+        raise InvalidInput.of(
+            "unknown_category",
+            field="category",
+            category=cmd.category,
+            see="GET /api/v1/categories",
         )
     same = session.scalar(select(Article.id).where(Article.title == cmd.title))
     if same is not None and same != article_id:

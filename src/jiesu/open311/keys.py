@@ -67,10 +67,7 @@ def create_key(session: Session, client: str, now: datetime, scopes: Iterable[st
     key = "o311_" + secrets.token_urlsafe(32)
     row = session.scalar(select(Open311Client).where(Open311Client.name == client))
     if row is not None and row.revoked_at is None:
-        raise Conflict(
-            f"client '{client}' already has a live key; revoke it first to issue a new one",
-            code="key_exists",
-        )
+        raise Conflict.of("live_key_exists", code="key_exists", client=client)
     if row is None:
         session.add(
             Open311Client(name=client, key_hash=digest(key), created_at=now, scopes=granted)
@@ -85,7 +82,7 @@ def create_key(session: Session, client: str, now: datetime, scopes: Iterable[st
 def revoke_key(session: Session, client: str, now: datetime) -> ClientInfo:
     row = session.scalar(select(Open311Client).where(Open311Client.name == client))
     if row is None:
-        raise NotFound(f"no Open311 client named '{client}'")
+        raise NotFound.of("no_open311_client", client=client)
     if row.revoked_at is None:
         row.revoked_at = now
     session.flush()

@@ -67,7 +67,7 @@ def _ints(value: str, name: str) -> list[int]:
             raise InvalidInput(f"{name}: '{part[:30]}' is not a request id")
         out.append(number)
     if len(out) > MAX_RESULTS:
-        raise InvalidInput(f"{name}: at most {MAX_RESULTS} ids")
+        raise InvalidInput.of("max_ids", field=name, limit=MAX_RESULTS)
     return out
 
 
@@ -76,7 +76,7 @@ def _positive(value: str | None, name: str, default: int, top: int) -> int:
         return default
     number = whole_number(value, low=1, high=top)
     if number is None:
-        raise InvalidInput(f"{name}: a whole number from 1 to {top}")
+        raise InvalidInput.of("whole_number", field=name, low=1, high=top)
     return number
 
 

@@ -83,7 +83,7 @@ def _parse(pairs: list[tuple[str, str]]) -> _Form:
             raise InvalidInput(f"{name[:60]}: not a GeoReport v2 request field")
         value = value.strip()
         if len(value) > _FIELDS[name]:
-            raise InvalidInput(f"{name}: at most {_FIELDS[name]} characters")
+            raise InvalidInput.of("max_chars", field=name, limit=_FIELDS[name])
         fields[name] = value
     return _Form(fields, attributes)
 

@@ -127,7 +127,7 @@ def parse_w3c(value: str, field_name: str) -> datetime:
             f"{field_name}: '{value[:40]}' is not a W3C datetime, e.g. 2026-10-01T00:00:00+08:00"
         ) from exc
     if stamp.tzinfo is None:
-        raise InvalidInput(f"{field_name}: give a timezone, e.g. 2026-10-01T00:00:00+08:00")
+        raise InvalidInput.of("needs_timezone", field=field_name)
     return stamp
 
 
@@ -158,7 +158,7 @@ def _one(attr: Attribute, values: list[str]) -> Any:
         return parse_w3c(value, name).isoformat()
     limit = MAX_TEXT if attr.datatype == "text" else MAX_STRING
     if len(value) > limit:
-        raise InvalidInput(f"{name}: at most {limit} characters")
+        raise InvalidInput.of("max_chars", field=name, limit=limit)
     return value
 
 

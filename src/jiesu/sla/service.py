@@ -10,11 +10,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from jiesu.auth.actor import Actor
 from jiesu.cases.models import Case
 from jiesu.cases.workflow import WITH_UNIT, values
+from jiesu.changelog import record_change
+from jiesu.clock import Clock
+from jiesu.errors import InvalidInput
 from jiesu.sla.calendar import WorkCalendar, load_default_calendar
 from jiesu.sla.deadlines import DEFAULT_POLICY, PolicyRow, TimeLimit, due_at, select_policy
 from jiesu.sla.models import CalendarDay, SlaPolicy
+from jiesu.units.models import Category
+from jiesu.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -107,3 +113,60 @@ def seed_defaults(session: Session) -> None:
             session.add(CalendarDay(day=day, kind="holiday"))
         for day in sorted(calendar.workdays):
             session.add(CalendarDay(day=day, kind="workday"))
+
+
+@dataclass(frozen=True)
+class NewTimeLimits:
+    """A new version of one policy row: (request type, category prefix, urgency) → limits.
+    None or "" in a key means any; each limit is (value, "hours" | "workdays")."""
+
+    request_type: str | None
+    category_prefix: str
+    urgency: str | None
+    contact: tuple[int, str]
+    reply: tuple[int, str]
+    callback: tuple[int, str]
+    effective_from: datetime
+
+
+def check_category_prefix(session: Session, prefix: str) -> str:
+    """A prefix matches at least one category of the catalogue (a typo would match none)."""
+    if prefix and not session.scalar(
+        select(func.count()).where(Category.code.startswith(prefix, autoescape=True))
+    ):
+        raise InvalidInput.of("no_category_prefix", field="category_prefix", prefix=prefix)
+    return prefix
+
+
+def add_time_limits(uow: UnitOfWork, clock: Clock, actor: Actor, cmd: NewTimeLimits) -> SlaPolicy:
+    """A change never edits a row: it adds a version, so every case keeps the limits it was
+    given (DESIGN §4); the change log says who added it."""
+    session = uow.session
+    check_category_prefix(session, cmd.category_prefix)
+    row = SlaPolicy(
+        version=(session.scalar(select(func.max(SlaPolicy.version))) or 0) + 1,
+        request_type=cmd.request_type or None,
+        category_prefix=cmd.category_prefix,
+        urgency=cmd.urgency or None,
+        contact_value=cmd.contact[0],
+        contact_unit=cmd.contact[1],
+        reply_value=cmd.reply[0],
+        reply_unit=cmd.reply[1],
+        callback_value=cmd.callback[0],
+        callback_unit=cmd.callback[1],
+        effective_from=cmd.effective_from,
+    )
+    session.add(row)
+    key = f"{row.request_type or '*'} / {row.category_prefix or '*'} / {row.urgency or '*'}"
+    limits = {"contact": cmd.contact, "reply": cmd.reply, "callback": cmd.callback}
+    detail = ", ".join(f"{k} {v} {u}" for k, (v, u) in limits.items())
+    record_change(
+        session,
+        actor,
+        clock.now(),
+        "time_limits",
+        f"v{row.version} {key}",
+        f"{detail}; from {row.effective_from.isoformat()}",
+    )
+    uow.commit()
+    return row

@@ -16,15 +16,12 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import Request
 
+from jiesu.reasons import N_ as N_  # one marker for every catalogued string
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGS = ("zh_CN", "en")
 DEFAULT_LANG = "zh_CN"
 LANG_COOKIE = "jiesu_lang"
-
-
-def N_(message: str) -> str:
-    """Marks a string for extraction; it is translated where it is shown."""
-    return message
 
 
 @lru_cache(maxsize=len(LANGS))

@@ -1,10 +1,10 @@
 """Domain and validation errors as one sentence in the reader's language.
 
-Services speak English ("field: reason", for API clients and logs). A page shows the kind of
-problem, then the precise reason translated: the field's name from FIELDS, the reason from the
-catalog (fixed sentences) or from PATTERNS (sentences with a value in them). A reason nobody
-has translated yet keeps its English words rather than disappear: knowing what to fix beats a
-fully Chinese but empty message; test_pages_i18n checks the common ones are covered.
+A page shows the kind of problem, then the precise reason translated: the field's name from
+FIELDS, the reason from its message id and parameters (jiesu/reasons.py, translated through the
+gettext catalogue) or, for an error raised with a fixed English sentence ("field: reason"), that
+sentence looked up in the catalogue. A sentence nobody has translated yet keeps its English words
+rather than disappear: knowing what to fix beats a fully Chinese but empty message.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from jiesu.errors import DomainError
+from jiesu.reasons import MESSAGES, Reason
 from jiesu.web import i18n
 from jiesu.web.i18n import N_
 
@@ -74,82 +75,13 @@ FIELDS = {
     "satisfaction": N_("Satisfaction"),
 }
 
-# Reasons with a value inside: English regex → translated template with the same names.
-PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^unknown unit code '(?P<code>[^']*)'"), N_("unknown unit code '%(code)s'")),
-    (
-        re.compile(r"^unknown category code '(?P<code>[^']*)'"),
-        N_("unknown category code '%(code)s'"),
-    ),
-    (re.compile(r"^'(?P<value>[^']*)' is taken"), N_("'%(value)s' is already taken")),
-    (re.compile(r"^at least (?P<n>\d+) characters"), N_("at least %(n)s characters")),
-    (re.compile(r"^at most (?P<n>\d+)"), N_("at most %(n)s")),
-    (re.compile(r"^give a timezone"), N_("give a time with its zone")),
-    (re.compile(r"^case (?P<id>\d+) does not exist"), N_("case %(id)s does not exist")),
-    (
-        re.compile(r"^case (?P<id>\d+) is (?P<status>\w+) and cannot take merges"),
-        N_("case %(id)s cannot take merges in its present status"),
-    ),
-    (re.compile(r"^case (?P<id>\d+) not found"), N_("case %(id)s not found")),
-    (
-        re.compile(r"^(?P<units>.+) already have an open task on this case"),
-        N_("%(units)s already have an open task on this case"),
-    ),
-    (re.compile(r"^'(?P<value>[^']*)' is not a date"), N_("'%(value)s' is not a date")),
-    (
-        re.compile(r"^\w+ is not allowed for \w+ on a \w+ case"),
-        N_("this action is not possible for your role in the case's present status"),
-    ),
-    (re.compile(r"^exclusion is already (?P<state>\w+)"), N_("exclusion is already requested")),
-    (
-        re.compile(r"^a whole number from (?P<low>\d+) to (?P<high>\d+)"),
-        N_("a whole number from %(low)s to %(high)s"),
-    ),
-    (re.compile(r"^choose one of "), N_("choose one of the offered values")),
-    (
-        re.compile(r"^no category code starts with '(?P<prefix>[^']*)'"),
-        N_("no category code starts with '%(prefix)s'"),
-    ),
-    (
-        re.compile(r"^weights for (?P<kind>\S+) from (?P<month>\S+) exist"),
-        N_("weights for %(kind)s from %(month)s exist; choose a later month"),
-    ),
-    (
-        re.compile(r"^weights must sum to 1, not (?P<total>[\d.]+)"),
-        N_("the three weights must sum to 1, not %(total)s"),
-    ),
-    (
-        re.compile(r"^must extend its parent's code (?P<code>\d+)"),
-        N_("must extend its parent's code %(code)s (three levels at most)"),
-    ),
-    (re.compile(r"^category (?P<code>\d+) not found"), N_("category %(code)s not found")),
-    (
-        re.compile(r"^client '(?P<client>[^']*)' already has a live key"),
-        N_("client '%(client)s' already has a live key; revoke it first"),
-    ),
-    (
-        re.compile(r"^no Open311 client named '(?P<client>[^']*)'"),
-        N_("no Open311 client named '%(client)s'"),
-    ),
-]
-
-# Fixed reasons from the workflow guards and services (extracted for translation here).
+# Fixed reasons of services raised as plain sentences (extracted for translation here).
 REASONS = (
-    N_("only the lead unit may do this; co-handlers reply through their tasks"),
-    N_("record contact with the citizen (contact) before replying"),
-    N_("an extension request is already waiting for review"),
-    N_("there is no extension request to review"),
-    N_("there is no exclusion request"),
-    N_("your unit has no pending co-handling task to accept"),
-    N_("your unit has no accepted co-handling task to reply to"),
-    N_("the case is already at city coordination level"),
-    N_("the case has no lead unit to reopen it with"),
     N_("the lead unit cannot summon itself"),
     N_("a unit is named twice"),
     N_("only handlers belong to a unit"),
     N_("a handler needs the code of an existing unit"),
     N_("the case is already with this unit"),
-    N_("a case cannot be merged into itself"),
     N_("the case has no reply time limit; give due_hours"),
     N_("the lead unit cannot also be a co unit"),
     N_("no such co-handling task for your unit"),
@@ -191,18 +123,16 @@ def _field(lang: str, name: str) -> str:
 
 
 def reason(lang: str, text: str) -> str:
-    """One English reason in `lang`; unknown reasons stay as they are."""
+    """One fixed English reason in `lang`; untranslated reasons stay as they are."""
     text = text.strip()
     if not text:  # gettext("") is the catalog's header
         return text
-    translated = i18n.gettext(lang, text)
-    if translated != text:
-        return translated
-    for pattern, template in PATTERNS:
-        m = pattern.match(text)
-        if m:
-            return i18n.gettext(lang, template) % m.groupdict()
-    return text
+    return i18n.gettext(lang, text)
+
+
+def said(lang: str, why: Reason) -> str:
+    """A catalogued reason in `lang`, its parameters put into the translated template."""
+    return i18n.gettext(lang, MESSAGES[why.id]).format(**why.params)
 
 
 def _sep(lang: str) -> str:
@@ -218,11 +148,13 @@ def _split(message: str) -> tuple[str | None, str]:
 
 
 def _domain(lang: str, exc: DomainError) -> str:
-    field, text = _split(exc.message)
-    # Messages that carry a pointer to the API docs keep only the reason for a page.
-    text = re.sub(r"\s*\((see|GET) [^)]*\)", "", text)
-    said = reason(lang, text)
-    out = f"{_field(lang, field)}: {said}" if field else said
+    if exc.reason is not None:
+        name = exc.reason.params.get("field")
+        text = said(lang, exc.reason)
+        out = f"{_field(lang, str(name))}: {text}" if name else text
+    else:
+        field, text = _split(exc.message)
+        out = f"{_field(lang, field)}: {reason(lang, text)}" if field else reason(lang, text)
     details: Any = exc.details
     if isinstance(details, dict) and "status" in details:
         status = i18n.STATUS.get(str(details["status"]), str(details["status"]))
@@ -243,8 +175,12 @@ def _validation(lang: str, exc: ValidationError) -> str:
         loc = [str(p) for p in e.get("loc", ()) if not isinstance(p, int)]
         name = _field(lang, loc[-1]) if loc else ""
         kind = VALIDATION.get(str(e.get("type", "")))
-        said = i18n.gettext(lang, kind) if kind else reason(lang, str(e.get("msg", "invalid")))
-        parts.append(f"{name}: {said}" if name else said)
+        limit = (e.get("ctx") or {}).get("max_length")
+        if e.get("type") == "string_too_long" and limit is not None:
+            text = said(lang, Reason("max_chars", {"limit": limit}))
+        else:
+            text = i18n.gettext(lang, kind) if kind else reason(lang, str(e.get("msg", "invalid")))
+        parts.append(f"{name}: {text}" if name else text)
     return _sep(lang).join(parts)
 
 

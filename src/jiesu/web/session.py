@@ -11,8 +11,9 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -133,6 +134,12 @@ async def posting_user(request: Request) -> PageUser:
     user.form = {k: v for k, v in form.items() if isinstance(v, str)}
     user.lists = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
     return user
+
+
+# A page's user, as the API's routes take CurrentActor. The lookup is a short transaction of
+# its own (as the API's token lookup is), so the page's unit of work starts clean.
+PageUserDep = Annotated[PageUser, Depends(page_user)]
+PostingUserDep = Annotated[PageUser, Depends(posting_user)]
 
 
 def require_page(user: PageUser, capability: Capability) -> None:

@@ -367,4 +367,4 @@ def _day(value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"day: '{value}' is not a date like 2026-10-01") from None
+        raise InvalidInput.of("not_a_date", field="day", value=value) from None

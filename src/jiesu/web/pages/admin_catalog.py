@@ -47,18 +47,12 @@ def add_category(request: Request, user: Annotated[PageUser, Depends(posting_use
         with UnitOfWork(request.app.state.session_factory) as uow:
             s = uow.session
             if s.get(Category, code) is not None:
-                raise InvalidInput(f"code: '{code}' is taken", details={"field": "code"})
+                raise InvalidInput.of("taken", field="code", value=code)
             parent = s.get(Category, parent_code) if parent_code else None
             if parent_code and parent is None:
-                raise InvalidInput(
-                    f"parent_code: unknown category code '{parent_code}'",
-                    details={"field": "parent_code"},
-                )
+                raise InvalidInput.of("unknown_category", field="parent_code", category=parent_code)
             if parent is not None and (parent.level >= 3 or not code.startswith(parent.code)):
-                raise InvalidInput(
-                    f"code: must extend its parent's code {parent.code} (three levels at most)",
-                    details={"field": "code"},
-                )
+                raise InvalidInput.of("extend_parent_code", field="code", parent=parent.code)
             dim = form.get("livelihood_dimension", "").strip()
             if parent is None and dim not in LIVELIHOOD_DIMENSIONS:
                 raise InvalidInput(
@@ -95,7 +89,7 @@ def change_category(
         with UnitOfWork(request.app.state.session_factory) as uow:
             cat = uow.session.get(Category, code)
             if cat is None:
-                raise NotFound(f"category {code} not found")
+                raise NotFound.of("category_not_found", category=code)
             if "name" in form:
                 name = f.text(form, "name", 200)
                 if not name:
@@ -137,7 +131,7 @@ def _import(request: Request, user: PageUser, data: bytes) -> Response:
         if not data:
             raise InvalidInput("csv: choose a CSV file", details={"field": "csv"})
         if len(data) > CSV_MAX_BYTES:
-            raise InvalidInput("csv: at most 2 MB", details={"field": "csv"})
+            raise InvalidInput.of("max_megabytes", field="csv", limit=CSV_MAX_BYTES >> 20)
         try:
             rows = parse_categories_csv(data.decode("utf-8-sig"))
         except UnicodeDecodeError:

@@ -10,10 +10,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from jiesu.changelog import record_change
 from jiesu.errors import InvalidInput
 from jiesu.inputs import digits, whole_number
 from jiesu.web import flash
-from jiesu.web.models import AdminChange
 from jiesu.web.pages.common import with_query
 from jiesu.web.session import PageUser
 
@@ -31,28 +31,20 @@ def record(
     session: Session, user: PageUser, now: datetime, kind: str, subject: str, detail: str = ""
 ) -> None:
     """One row of the change log, in the same transaction as the change itself."""
-    session.add(
-        AdminChange(
-            at=now,
-            actor=user.actor.username,
-            kind=kind,
-            subject=subject[:200],
-            detail=detail[:4000],
-        )
-    )
+    record_change(session, user.actor, now, kind, subject, detail)
 
 
 def text(form: dict[str, str], name: str, limit: int) -> str:
     value = form.get(name, "").strip()
     if len(value) > limit:
-        raise InvalidInput(f"{name}: at most {limit} characters", details={"field": name})
+        raise InvalidInput.of("max_chars", field=name, limit=limit)
     return value
 
 
 def whole(form: dict[str, str], name: str, low: int, high: int) -> int:
     number = whole_number(form.get(name, ""), low=low, high=high)
     if number is None:
-        raise InvalidInput(f"{name}: a whole number from {low} to {high}", details={"field": name})
+        raise InvalidInput.of("whole_number", field=name, low=low, high=high)
     return number
 
 
@@ -82,10 +74,8 @@ def decimal(form: dict[str, str], name: str) -> Decimal:
 def choice(form: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
     value = form.get(name, "").strip()
     if value not in allowed:
-        raise InvalidInput(
-            f"{name}: choose one of {', '.join(a or '(any)' for a in allowed)}",
-            details={"field": name},
-        )
+        choices = ", ".join(a or "(any)" for a in allowed)
+        raise InvalidInput.of("choose_one", field=name, choices=choices)
     return value
 
 
@@ -97,10 +87,7 @@ def effective_from(form: dict[str, str], tz: ZoneInfo, now: datetime) -> datetim
     try:
         local = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(
-            f"effective_from: '{raw}' is not a date and time like 2027-01-01T00:00",
-            details={"field": "effective_from"},
-        ) from None
+        raise InvalidInput.of("not_a_datetime", field="effective_from", value=raw) from None
     when = local.replace(tzinfo=tz) if local.tzinfo is None else local
     if when < now - GRACE:
         raise InvalidInput(

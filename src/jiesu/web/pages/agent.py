@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -18,9 +18,10 @@ from jiesu.cases.workflow import Action
 from jiesu.errors import DomainError
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
+from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.org import load_org
 from jiesu.web.render import error_message, error_status, render
-from jiesu.web.session import PageUser, page_user, posting_user, require_page
+from jiesu.web.session import PageUser, PageUserDep, PostingUserDep, require_page
 
 log = logging.getLogger("jiesu.web")
 router = APIRouter()
@@ -40,58 +41,63 @@ def _propose(session: Session, now: datetime, text: str, address: str) -> dict[s
 def console(
     request: Request,
     user: PageUser,
+    uow: UnitOfWork,
     form: dict[str, str] | None = None,
     error: str = "",
     status_code: int = 200,
 ) -> Response:
     require_page(user, Capability.USE_AGENT_CONSOLE)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
     return render(
         request,
         "agent.html",
         user,
         status_code,
-        org=org,
+        org=load_org(uow.session),
         form=form or {},
         error=error,
     )
 
 
 @router.get("/agent")
-def agent_page(request: Request, user: Annotated[PageUser, Depends(page_user)]) -> Response:
-    return console(request, user)
+def agent_page(request: Request, user: PageUserDep, uow: UowDep) -> Response:
+    return console(request, user, uow)
 
 
 @router.post("/agent/triage")
-def triage_partial(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
+def triage_partial(
+    request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDep
+) -> Response:
     """HTMX partial: proposals for the words typed so far, and the caller's earlier cases."""
     require_page(user, Capability.USE_AGENT_CONSOLE)
     text = user.form.get("text", "").strip()[:10000]
     phone = user.form.get("phone", "").strip()[:32]
-    now = request.app.state.clock.now()
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        proposal = _propose(uow.session, now, text, user.form.get("address", "")) if text else None
-        earlier = (
-            queries.list_cases(uow.session, user.actor, now, phone=phone, page_size=5).items
-            if len(phone) >= 7
-            else []
-        )
+    now = clock.now()
+    org = load_org(uow.session)
+    proposal = _propose(uow.session, now, text, user.form.get("address", "")) if text else None
+    earlier = (
+        queries.list_cases(uow.session, user.actor, now, phone=phone, page_size=5).items
+        if len(phone) >= 7
+        else []
+    )
     return render(
         request, "_triage.html", user, proposal=proposal, earlier=earlier, org=org, phone=phone
     )
 
 
 @router.post("/agent/register")
-def register(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
+def register(
+    request: Request,
+    user: PostingUserDep,
+    uow: UowDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
     require_page(user, Capability.USE_AGENT_CONSOLE)
     f = user.form
     lang = i18n.lang_of(request)
     body: dict[str, Any] = {k: f[k].strip() for k in FIELDS if f.get(k, "").strip()}
     body["citizen"] = {"name": f.get("name", "").strip(), "phone": f.get("phone", "").strip()}
     answer = f.get("answer", "").strip()
-    clock = request.app.state.clock
     try:
         cmd = RegisterIn.model_validate(body)
         if answer and cmd.request_type != "inquiry":
@@ -99,22 +105,25 @@ def register(request: Request, user: Annotated[PageUser, Depends(posting_user)])
                 i18n.gettext(lang, "Only an inquiry is answered at once; dispatch the others."),
                 code="invalid_input",
             )
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            case = registration.register_case(uow, clock, user.actor, cmd)
+        case = registration.register_case(uow, clock, user.actor, cmd)
     except (DomainError, ValidationError) as exc:
-        return console(request, user, f, error_message(lang, exc), error_status(exc))
+        # Whatever the refused registration left in the session is dropped: nothing is written.
+        uow.rollback()
+        return console(request, user, uow, f, error_message(lang, exc), error_status(exc))
     if answer:
         # The request is registered (and committed) first: an answer that fails never loses it.
+        # The answer is a second transaction in a session of its own, which loads the new case
+        # afresh rather than the registration's copy (the factory keeps objects on commit).
         try:
-            with UnitOfWork(request.app.state.session_factory) as uow:
+            with UnitOfWork(request.app.state.session_factory) as second:
                 service.act(
-                    uow,
+                    second,
                     clock,
                     user.actor,
                     case.id,
                     Action.ANSWER,
                     AnswerIn(text=answer),
-                    request.app.state.settings.tz,
+                    settings.tz,
                 )
         except (DomainError, ValidationError) as exc:
             log.info("answer after register failed for case %s", case.id)

@@ -141,9 +141,7 @@ def _too_many(request: Request, wait: int) -> Response:
 
 def _photo(data: bytes, limit: int) -> tuple[str, str]:
     if len(data) > limit:
-        raise InvalidInput(
-            f"photo: at most {limit // (1024 * 1024)} MB", details={"field": "photo"}
-        )
+        raise InvalidInput.of("max_megabytes", field="photo", limit=limit // (1024 * 1024))
     for magic, kind in MAGIC.items():
         if data.startswith(magic):
             return kind

@@ -9,19 +9,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from jiesu.assessment.scoring import GROUP_NAMES, UnitScore
 from jiesu.auth.permissions import Capability
+from jiesu.clock import Clock
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
+from jiesu.web.deps import ClockDep, UowDep
 from jiesu.web.org import load_org
 from jiesu.web.pages import cockpit_data as d
 from jiesu.web.pages import cockpit_governance as governance
 from jiesu.web.pages import cockpit_summary as summary
 from jiesu.web.render import render
-from jiesu.web.session import PageUser, page_user, require_page
+from jiesu.web.session import PageUser, PageUserDep, require_page
 
 router = APIRouter()
 GEOJSON = Path(__file__).resolve().parents[2] / "data" / "beijing_districts.geojson"
@@ -41,8 +43,8 @@ GROUPS = {
 Month = Annotated[str, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")]
 
 
-def _month(request: Request, month: str | None) -> tuple[str, list[str]]:
-    months = d.months_back(request.app.state.clock.now(), request.app.state.settings.tz, 12)
+def _month(request: Request, clock: Clock, month: str | None) -> tuple[str, list[str]]:
+    months = d.months_back(clock.now(), request.app.state.settings.tz, 12)
     return (month if month in months else months[-1]), months
 
 
@@ -51,19 +53,23 @@ def _lake(request: Request) -> Path:
 
 
 def console(
-    request: Request, user: PageUser, month: str | None = None, metric: str = "composite"
+    request: Request,
+    user: PageUser,
+    uow: UnitOfWork,
+    clock: Clock,
+    month: str | None = None,
+    metric: str = "composite",
 ) -> Response:
     require_page(user, Capability.USE_COCKPIT)
     tz = request.app.state.settings.tz
-    now = request.app.state.clock.now()
-    month, months = _month(request, month)
+    now = clock.now()
+    month, months = _month(request, clock, month)
     metric = metric if metric in METRICS else "composite"
     today = datetime.combine(now.astimezone(tz).date(), time(), tz)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        fig = summary.figures(uow.session, _lake(request), month)
-        # Today's count is the one live figure: a range on an indexed column, never the month.
-        today_volume = d.volume(uow.session, today, today + timedelta(days=1))
+    org = load_org(uow.session)
+    fig = summary.figures(uow.session, _lake(request), month)
+    # Today's count is the one live figure: a range on an indexed column, never the month.
+    today_volume = d.volume(uow.session, today, today + timedelta(days=1))
     by_district = {u.unit: u for u in fig.units("districts")}
     ranking = {}
     for group in GROUP_NAMES:
@@ -116,28 +122,31 @@ def console(
 @router.get("/cockpit")
 def cockpit_page(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     month: Month | None = None,
     metric: Annotated[str, Query(max_length=20)] = "composite",
 ) -> Response:
-    return console(request, user, month, metric)
+    return console(request, user, uow, clock, month, metric)
 
 
 @router.get("/cockpit/district/{code}")
 def district_streets(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     code: str,
     month: Month | None = None,
     metric: Annotated[str, Query(max_length=20)] = "composite",
 ) -> Response:
     """HTMX partial: the district's streets ranked by the metric (the map's drill-down)."""
     require_page(user, Capability.USE_COCKPIT)
-    month, _ = _month(request, month)
+    month, _ = _month(request, clock, month)
     metric = metric if metric in METRICS else "composite"
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        fig = summary.figures(uow.session, _lake(request), month)
+    org = load_org(uow.session)
+    fig = summary.figures(uow.session, _lake(request), month)
     streets = {u.unit: u for u in fig.units("streets")}
     rows: list[tuple[str, str, float | None, UnitScore | None]] = [
         (c, n, summary.unit_metric(metric, streets[c]) if c in streets else None, streets.get(c))
@@ -162,5 +171,5 @@ def _geojson() -> bytes:
 
 
 @router.get("/cockpit/beijing.geojson")
-def geojson(user: Annotated[PageUser, Depends(page_user)]) -> Response:
+def geojson(user: PageUserDep) -> Response:
     return Response(_geojson(), media_type="application/geo+json")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from openpyxl import Workbook
 from pydantic import ValidationError
@@ -16,11 +16,13 @@ from pydantic import ValidationError
 from jiesu.cases import service
 from jiesu.cases.schemas import ACTION_SCHEMAS, MAX_ID
 from jiesu.cases.workflow import Action
+from jiesu.clock import Clock
 from jiesu.errors import DomainError
 from jiesu.sheets import xlsx_append
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
-from jiesu.web.session import PageUser, posting_user
+from jiesu.web.deps import ClockDep, UowDep
+from jiesu.web.session import PageUser, PostingUserDep
 
 router = APIRouter()
 
@@ -63,27 +65,22 @@ def action_body(action: str, form: dict[str, str], lists: dict[str, list[str]]) 
 
 
 def run_action(
-    request: Request, user: PageUser, case_id: int, action: str
+    request: Request, user: PageUser, uow: UnitOfWork, clock: Clock, case_id: int, action: str
 ) -> tuple[bool, str, int]:
-    """(done, message, http status). Domain errors become a message for the page."""
+    """(done, message, http status). Domain errors become a message for the page, and whatever
+    the refused action left in the session is dropped."""
     lang = i18n.lang_of(request)
     if action not in ACTION_SCHEMAS:
         return False, i18n.gettext(lang, "Unknown action."), 404
     try:
         cmd = ACTION_SCHEMAS[action].model_validate(action_body(action, user.form, user.lists))
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            service.act(
-                uow,
-                request.app.state.clock,
-                user.actor,
-                case_id,
-                Action(action),
-                cmd,
-                request.app.state.settings.tz,
-            )
+        service.act(
+            uow, clock, user.actor, case_id, Action(action), cmd, request.app.state.settings.tz
+        )
     except (DomainError, ValidationError) as exc:
         from jiesu.web.render import error_message, error_status
 
+        uow.rollback()
         return False, error_message(lang, exc), error_status(exc)
     label = i18n.gettext(lang, i18n.ACTION.get(action, action))
     return True, f"{i18n.gettext(lang, 'Case')} {case_id}: {label}", 200
@@ -92,12 +89,14 @@ def run_action(
 @router.post("/case/{case_id}/{action}")
 def case_action(
     request: Request,
+    user: PostingUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     case_id: int = Path(ge=1, le=MAX_ID),
     action: str = Path(max_length=40),
-    user: PageUser = Depends(posting_user),
 ) -> Response:
     """Every console posts its buttons here; the answer goes back to the page it came from."""
-    done, message, status_code = run_action(request, user, case_id, action)
+    done, message, status_code = run_action(request, user, uow, clock, case_id, action)
     back = safe_next(user.form.get("next"), "/")
     if request.headers.get("hx-request"):
         from jiesu.web.render import render

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -12,6 +12,7 @@ from jiesu.auth.permissions import Capability
 from jiesu.cases import service
 from jiesu.cases.schemas import DispatchIn
 from jiesu.cases.workflow import Action
+from jiesu.clock import Clock
 from jiesu.errors import DomainError
 from jiesu.inputs import whole_number
 from jiesu.routing.rules import route
@@ -19,11 +20,12 @@ from jiesu.routing.service import load_rules
 from jiesu.sla.due import overdue_kinds
 from jiesu.uow import UnitOfWork
 from jiesu.web import flash, i18n
+from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.org import load_org
 from jiesu.web.pages.common import xlsx
 from jiesu.web.pages.queues import DISPATCHER_QUEUES, counts, dispatcher_queue, paged
 from jiesu.web.render import error_message, render
-from jiesu.web.session import PageUser, page_user, posting_user, require_page
+from jiesu.web.session import PageUser, PageUserDep, PostingUserDep, require_page
 
 router = APIRouter()
 QUEUE_LABELS = {
@@ -35,15 +37,21 @@ QUEUE_LABELS = {
 }
 
 
-def console(request: Request, user: PageUser, queue: str = "dispatch", page: int = 1) -> Response:
+def console(
+    request: Request,
+    user: PageUser,
+    uow: UnitOfWork,
+    clock: Clock,
+    queue: str = "dispatch",
+    page: int = 1,
+) -> Response:
     require_page(user, Capability.USE_DISPATCH_CONSOLE)
     queue = queue if queue in DISPATCHER_QUEUES else "dispatch"
-    now = request.app.state.clock.now()
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        result = paged(uow.session, dispatcher_queue(queue, now), page)
-        sizes = counts(uow.session, now)
-        rules = load_rules(uow.session, now) if queue == "dispatch" else []
+    now = clock.now()
+    org = load_org(uow.session)
+    result = paged(uow.session, dispatcher_queue(queue, now), page)
+    sizes = counts(uow.session, now)
+    rules = load_rules(uow.session, now) if queue == "dispatch" else []
     proposals = {
         c.id: route(rules, c.category, c.district, c.street) for c in result.items if rules
     }
@@ -64,27 +72,29 @@ def console(request: Request, user: PageUser, queue: str = "dispatch", page: int
 @router.get("/dispatcher")
 def dispatcher_page(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     queue: Annotated[str, Query(max_length=20)] = "dispatch",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    return console(request, user, queue, page)
+    return console(request, user, uow, clock, queue, page)
 
 
 @router.get("/dispatcher/export")
 def export(
-    request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     queue: Annotated[str, Query(max_length=20)] = "dispatch",
 ) -> Response:
     require_page(user, Capability.USE_DISPATCH_CONSOLE)
     # As the console does: the name goes into the file name (a header), so only known ones.
     queue = queue if queue in DISPATCHER_QUEUES else "dispatch"
-    now = request.app.state.clock.now()
-    tz = request.app.state.settings.tz
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        rows = uow.session.scalars(dispatcher_queue(queue, now).limit(50_000)).all()
+    tz = settings.tz
+    org = load_org(uow.session)
+    rows = uow.session.scalars(dispatcher_queue(queue, clock.now()).limit(50_000)).all()
     return xlsx(
         f"queue-{queue}",
         ["id", "status", "created", "category", "street", "lead_unit", "reply_due", "text"],
@@ -105,8 +115,11 @@ def export(
 
 
 @router.post("/dispatcher/batch")
-def batch_dispatch(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    """Dispatch every selected case by the routing rules; each case commits on its own."""
+def batch_dispatch(
+    request: Request, user: PostingUserDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    """Dispatch every selected case by the routing rules; each case commits on its own, in a
+    session of its own: a case refused half-way leaves nothing behind for the next commit."""
     require_page(user, Capability.USE_DISPATCH_CONSOLE)
     lang = i18n.lang_of(request)
     numbers = (whole_number(x, low=1) for x in user.lists.get("case_id", []))
@@ -119,13 +132,7 @@ def batch_dispatch(request: Request, user: Annotated[PageUser, Depends(posting_u
         try:
             with UnitOfWork(request.app.state.session_factory) as uow:
                 service.act(
-                    uow,
-                    request.app.state.clock,
-                    user.actor,
-                    case_id,
-                    Action.DISPATCH,
-                    DispatchIn(),
-                    request.app.state.settings.tz,
+                    uow, clock, user.actor, case_id, Action.DISPATCH, DispatchIn(), settings.tz
                 )
             done.append(case_id)
         except (DomainError, ValidationError) as exc:

@@ -15,6 +15,7 @@ from jiesu.errors import DomainError, Unauthorized
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
 from jiesu.web.config import WebSettings
+from jiesu.web.deps import ClockDep, UowDep
 from jiesu.web.pages.common import safe_next
 from jiesu.web.render import render
 from jiesu.web.session import (
@@ -22,10 +23,10 @@ from jiesu.web.session import (
     COOKIE,
     CSRF_FIELD,
     PageUser,
+    PageUserDep,
     anon_csrf,
     end_session,
     load_user,
-    page_user,
     posting_user,
     same,
     start_session,
@@ -150,22 +151,22 @@ def switch_language(
 
 
 @router.get("/")
-def home(request: Request, user: Annotated[PageUser, Depends(page_user)]) -> Response:
+def home(request: Request, user: PageUserDep, uow: UowDep, clock: ClockDep) -> Response:
     # Each role's console is its home; the address stays "/".
     from jiesu.web.pages import agent, callback, cockpit, dispatcher, unit
 
-    consoles: dict[Role, Callable[[Request, PageUser], Response]] = {
-        Role.AGENT: agent.console,
-        Role.DISPATCHER: dispatcher.console,
-        Role.HANDLER: unit.console,
-        Role.CALLBACK: callback.console,
-        Role.LEADER: cockpit.console,
-        Role.ANALYST: cockpit.console,
+    consoles: dict[Role, Callable[[], Response]] = {
+        Role.AGENT: lambda: agent.console(request, user, uow),
+        Role.DISPATCHER: lambda: dispatcher.console(request, user, uow, clock),
+        Role.HANDLER: lambda: unit.console(request, user, uow),
+        Role.CALLBACK: lambda: callback.console(request, user, uow),
+        Role.LEADER: lambda: cockpit.console(request, user, uow, clock),
+        Role.ANALYST: lambda: cockpit.console(request, user, uow, clock),
     }
     console = consoles.get(user.role)
     if console is None:
         return RedirectResponse(CONSOLE.get(user.role, "/login"), status_code=303)
-    return console(request, user)
+    return console()
 
 
 __all__ = ["CONSOLE", "load_user", "router"]

@@ -5,21 +5,23 @@ from __future__ import annotations
 import importlib.util
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from jiesu.auth.permissions import Capability
 from jiesu.cases import queries
 from jiesu.cases.schemas import MAX_ID
 from jiesu.cases.service import visible_case
+from jiesu.clock import Clock
 from jiesu.errors import DomainError, NotFound
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
+from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.org import load_org
 from jiesu.web.pages.common import xlsx
 from jiesu.web.pages.queues import paged, unit_inbox
 from jiesu.web.render import error_message, render
-from jiesu.web.session import PageUser, page_user, posting_user, require_page
+from jiesu.web.session import PageUser, PageUserDep, PostingUserDep, require_page
 
 router = APIRouter()
 BOXES = {
@@ -29,12 +31,13 @@ BOXES = {
 }
 
 
-def console(request: Request, user: PageUser, box: str = "open", page: int = 1) -> Response:
+def console(
+    request: Request, user: PageUser, uow: UnitOfWork, box: str = "open", page: int = 1
+) -> Response:
     require_page(user, Capability.USE_UNIT_CONSOLE)
     box = box if box in BOXES else "open"
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        result = paged(uow.session, unit_inbox(user.actor, box), page)
+    org = load_org(uow.session)
+    result = paged(uow.session, unit_inbox(user.actor, box), page)
     # A unit sees what the citizen said without the citizen's number or name (DESIGN §9).
     texts = {c.id: queries.shown_text(c, user.actor)(c.text) for c in result.items}
     return render(
@@ -45,26 +48,27 @@ def console(request: Request, user: PageUser, box: str = "open", page: int = 1) 
 @router.get("/unit")
 def inbox(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
     box: Annotated[str, Query(max_length=20)] = "open",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    return console(request, user, box, page)
+    return console(request, user, uow, box, page)
 
 
 @router.get("/unit/export")
 def export(
-    request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    settings: SettingsDep,
     box: Annotated[str, Query(max_length=20)] = "open",
 ) -> Response:
     require_page(user, Capability.USE_UNIT_CONSOLE)
     # As the console does: the name goes into the file name (a header), so only known ones.
     box = box if box in BOXES else "open"
-    tz = request.app.state.settings.tz
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        rows = uow.session.scalars(unit_inbox(user.actor, box).limit(50_000)).all()
+    tz = settings.tz
+    org = load_org(uow.session)
+    rows = uow.session.scalars(unit_inbox(user.actor, box).limit(50_000)).all()
 
     def t(v: object) -> str:
         return v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if hasattr(v, "astimezone") else ""
@@ -91,28 +95,34 @@ def export(
 @router.get("/unit/case/{case_id}")
 def case_view(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
-    return case_page(request, user, case_id)
+    return case_page(request, user, uow, clock, case_id)
 
 
 def case_page(
-    request: Request, user: PageUser, case_id: int, error: str = "", revealed: Any = None
+    request: Request,
+    user: PageUser,
+    uow: UnitOfWork,
+    clock: Clock,
+    case_id: int,
+    error: str = "",
+    revealed: Any = None,
 ) -> Response:
     """One case for its unit; another unit's case is simply not found (unit scoping)."""
     require_page(user, Capability.USE_UNIT_CONSOLE)
-    now = request.app.state.clock.now()
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        try:
-            visible_case(uow.session, user.actor, case_id)
-        except NotFound:
-            lang = i18n.lang_of(request)
-            msg = i18n.gettext(lang, "This case is not in your unit's inbox.")
-            return render(request, "refused.html", user, 404, message=msg)
-        case = queries.get_case(uow.session, user.actor, case_id, now)
-        events = queries.list_events(uow.session, user.actor, case_id)
+    org = load_org(uow.session)
+    try:
+        visible_case(uow.session, user.actor, case_id)
+    except NotFound:
+        lang = i18n.lang_of(request)
+        msg = i18n.gettext(lang, "This case is not in your unit's inbox.")
+        return render(request, "refused.html", user, 404, message=msg)
+    case = queries.get_case(uow.session, user.actor, case_id, clock.now())
+    events = queries.list_events(uow.session, user.actor, case_id)
     return render(
         request,
         "unit_case.html",
@@ -139,7 +149,9 @@ def _optional(module: str) -> bool:
 @router.post("/unit/case/{case_id}/reveal")
 def reveal(
     request: Request,
-    user: Annotated[PageUser, Depends(posting_user)],
+    user: PostingUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """The citizen's full name and phone, with a reason, written to the access log (审计).
@@ -152,16 +164,16 @@ def reveal(
         return render(request, "refused.html", user, 404, message=i18n.gettext(lang, "Not found."))
     from jiesu.audit.reveal import reveal_citizen
 
-    now = request.app.state.clock.now()
     try:
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            shown = reveal_citizen(
-                uow.session, user.actor, case_id, user.form.get("reason", "")[:500], now
-            )
-            uow.commit()
+        shown = reveal_citizen(
+            uow.session, user.actor, case_id, user.form.get("reason", "")[:500], clock.now()
+        )
+        uow.commit()
     except DomainError as exc:
-        return case_page(request, user, case_id, error=error_message(lang, exc))
-    response = case_page(request, user, case_id, revealed=shown)
+        # A refused reveal writes nothing, not even its line in the access log.
+        uow.rollback()
+        return case_page(request, user, uow, clock, case_id, error=error_message(lang, exc))
+    response = case_page(request, user, uow, clock, case_id, revealed=shown)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -169,7 +181,9 @@ def reveal(
 @router.post("/unit/case/{case_id}/reply-hint")
 def reply_hint(
     request: Request,
-    user: Annotated[PageUser, Depends(posting_user)],
+    user: PostingUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """HTMX partial: the reply-quality score of the draft as the handler types."""
@@ -179,12 +193,10 @@ def reply_hint(
     if draft and _optional("jiesu.governance.reply_quality"):
         from jiesu.governance.reply_quality import assess_reply
 
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            case = visible_case(uow.session, user.actor, case_id)
-            text, created = case.text, case.created_at
+        case = visible_case(uow.session, user.actor, case_id)
         try:
             quality = assess_reply(
-                text, draft, requested_at=created, replied_at=request.app.state.clock.now()
+                case.text, draft, requested_at=case.created_at, replied_at=clock.now()
             )
         except ValueError:
             quality = None
