@@ -47,6 +47,9 @@ MESSAGES: dict[str, str] = {
     "not_a_datetime": N_("'{value}' is not a date and time like 2027-01-01T00:00"),
     "needs_timezone": N_("give a timezone, e.g. 2026-10-01T00:00:00+08:00"),
     "weights_sum": N_("weights must sum to 1, not {total}"),
+    "makeup_on_weekday": N_(
+        "{day} is a weekday, a working day already; a make-up workday falls on a Saturday or Sunday"
+    ),
     "extend_parent_code": N_("must extend its parent's code {parent} (three levels at most)"),
     # The case's workflow (cases/workflow.py): an action that does not exist here, or a guard.
     "action_not_allowed": N_("{action} is not allowed for {role} on a {status} case"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +14,7 @@ from jiesu.clock import FixedClock
 from jiesu.open311.keys import client_for_key
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.service import propose_unit
-from jiesu.sla.models import SlaPolicy
+from jiesu.sla.models import CalendarDay, SlaPolicy
 from jiesu.sla.service import policy_for
 from jiesu.units.models import Category
 from jiesu.web.models import AdminChange
@@ -242,3 +242,29 @@ def test_routing_rule_retired_keeps_its_history(
     again = post(client, "/admin/routing/retire", token, rule_id=str(rule_id))
     assert "error" in shown(client, again)
     assert "retired" in client.get("/admin?list=changes").text
+
+
+@pytest.mark.usefixtures("restores_reference_data")
+def test_holiday_page_sets_and_removes_a_day_through_the_calendar_service(
+    client: TestClient, db: Database
+) -> None:
+    token = login(client, "admin")
+    # A kind that is neither holiday nor make-up workday is refused, and nothing is kept.
+    resp = post(client, "/admin/holidays", token, day="2026-10-14", kind="rest", name="x")
+    assert "请从给定选项中选择" in shown(client, resp)["error"]
+    resp = post(client, "/admin/holidays", token, day="2026-10-14", kind="holiday", name="假" * 51)
+    assert "最多 50 个字符" in shown(client, resp)["error"]
+    resp = post(client, "/admin/holidays", token, day="2026-10-14", kind="workday", name="x")
+    assert "2026-10-14 是周一至周五，本来就是工作日" in shown(client, resp)["error"]
+    with db.uow() as uow:
+        assert uow.session.get(CalendarDay, date(2026, 10, 14)) is None
+        assert uow.session.scalars(select(AdminChange)).all() == []
+    resp = post(client, "/admin/holidays", token, day="2026-10-14", kind="holiday", name="临时")
+    assert "ok" in shown(client, resp)
+    assert "临时" in client.get("/admin?list=holidays&q=临时").text
+    assert "ok" in shown(client, post(client, "/admin/holidays/2026-10-14/delete", token))
+    with db.uow() as uow:
+        s = uow.session
+        assert s.get(CalendarDay, date(2026, 10, 14)) is None
+        log = s.scalars(select(AdminChange.subject).order_by(AdminChange.id)).all()
+        assert log == ["holiday 2026-10-14", "remove 2026-10-14"]

@@ -3,8 +3,9 @@ make them: they take effect exactly as the same change made on the admin page.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -14,12 +15,12 @@ from jiesu.clock import FixedClock
 from jiesu.errors import InvalidInput
 from jiesu.routing.models import RoutingRule
 from jiesu.routing.service import add_rule
-from jiesu.sla.models import SlaPolicy
-from jiesu.sla.service import NewTimeLimits, add_time_limits
+from jiesu.sla.models import CalendarDay, SlaPolicy
+from jiesu.sla.service import NewTimeLimits, add_time_limits, set_calendar_day
 from jiesu.web.models import AdminChange
 from tests.api.test_pages_admin import _restore_reference_tables  # noqa: F401 (autouse)
 from tests.conftest import Database
-from tests.helpers import DISTRICT, STREET, auth, register
+from tests.helpers import DISTRICT, STREET, TZ, auth, register
 
 ADMIN = Actor("admin", Role.ADMIN)
 
@@ -101,3 +102,66 @@ def test_a_time_limit_version_added_by_the_service_governs_new_cases(
     shown = client.get(f"/api/v1/cases/{case.id}", headers=disp).json()
     assert shown["policy_version"] == row.version
     assert datetime.fromisoformat(shown["reply_due"]) == clock.now() + timedelta(hours=2)
+
+
+def _reply_due_of_one_dispatched_now(
+    client: TestClient, db: Database, clock: FixedClock, disp: dict[str, str]
+) -> tuple[int, datetime]:
+    """A normal complaint registered and dispatched now through the API, and its reply due."""
+    case = register(db, clock, category="050101", street=STREET, urgency="normal")
+    url = f"/api/v1/cases/{case.id}"
+    sent = client.post(f"{url}/dispatch", json={"lead_unit": STREET}, headers=disp)
+    assert sent.status_code == 200, sent.text
+    return case.id, datetime.fromisoformat(client.get(url, headers=disp).json()["reply_due"])
+
+
+@pytest.mark.usefixtures("restores_reference_data")
+def test_a_calendar_day_set_by_the_service_moves_later_due_times(
+    client: TestClient, db: Database, clock: FixedClock
+) -> None:
+    disp = auth(client, "dispatcher")
+    # Dispatched on Monday 12 October 2026 at 10:00: seven working days, due Wednesday the 21st.
+    first, before = _reply_due_of_one_dispatched_now(client, db, clock, disp)
+    assert before.astimezone(TZ).date() == date(2026, 10, 21)
+    # Wednesday the 14th made a holiday: a case dispatched afterwards is due a day later.
+    with db.uow() as uow:
+        set_calendar_day(uow, clock, ADMIN, date(2026, 10, 14), "holiday", "临时休假")
+    _, due = _reply_due_of_one_dispatched_now(client, db, clock, disp)
+    assert due == before + timedelta(days=1)
+    # Saturday the 17th made a make-up workday (调休上班): the day is won back.
+    with db.uow() as uow:
+        set_calendar_day(uow, clock, ADMIN, date(2026, 10, 17), "workday", "调休上班")
+    _, due = _reply_due_of_one_dispatched_now(client, db, clock, disp)
+    assert due == before
+    # A case keeps the due time it was given; each day set is a line of the change log.
+    shown = client.get(f"/api/v1/cases/{first}", headers=disp).json()
+    assert datetime.fromisoformat(shown["reply_due"]) == before
+    with db.uow() as uow:
+        lines = uow.session.scalars(
+            select(AdminChange).where(AdminChange.kind == "holidays").order_by(AdminChange.id)
+        )
+        assert [(c.actor, c.subject) for c in lines] == [
+            ("admin", "holiday 2026-10-14"),
+            ("admin", "workday 2026-10-17"),
+        ]
+
+
+@pytest.mark.usefixtures("restores_reference_data")
+def test_a_refused_calendar_day_leaves_nothing(db: Database, clock: FixedClock) -> None:
+    day = date(2026, 10, 14)  # a Wednesday
+    refused = (
+        ("rest", "", "kind"),  # neither a holiday nor a make-up workday
+        ("holiday", "假" * 51, "name"),  # longer than the column
+        ("workday", "调休上班", "day"),  # a weekday is a working day already
+    )
+    for kind, name, field in refused:
+        with db.uow() as uow:
+            try:
+                set_calendar_day(uow, clock, ADMIN, day, kind, name)
+            except InvalidInput as exc:
+                assert exc.details is not None and exc.details["field"] == field
+            else:
+                raise AssertionError(f"{kind!r} / {len(name)} characters was accepted")
+    with db.uow() as uow:
+        assert uow.session.get(CalendarDay, day) is None
+        assert uow.session.scalars(select(AdminChange)).all() == []

@@ -18,6 +18,12 @@ from zoneinfo import ZoneInfo
 HOLIDAY_KINDS = frozenset({"holiday", "workday"})
 
 
+def is_weekend(d: date) -> bool:
+    """Saturday or Sunday: the only days a make-up workday (调休上班) can fall on; a weekday
+    is a working day already."""
+    return d.weekday() >= 5
+
+
 class CalendarError(ValueError):
     """A holiday file or calendar that cannot be used; the message says what to fix."""
 
@@ -113,7 +119,7 @@ def parse_holidays_csv(text: str) -> tuple[list[date], list[date]]:
             )
         seen[d] = line
         if kind == "workday":
-            if d.weekday() < 5:
+            if not is_weekend(d):
                 raise CalendarError(
                     f"line {line}: {d.isoformat()} is a weekday, already a working day; "
                     "a make-up workday (调休上班) must fall on a Saturday or Sunday"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from jiesu.cases.workflow import WITH_UNIT, values
 from jiesu.changelog import record_change
 from jiesu.clock import Clock
 from jiesu.errors import InvalidInput
-from jiesu.sla.calendar import WorkCalendar, load_default_calendar
+from jiesu.sla.calendar import HOLIDAY_KINDS, WorkCalendar, is_weekend, load_default_calendar
 from jiesu.sla.deadlines import DEFAULT_POLICY, PolicyRow, TimeLimit, due_at, select_policy
 from jiesu.sla.models import CalendarDay, SlaPolicy
 from jiesu.units.models import Category
@@ -170,3 +170,42 @@ def add_time_limits(uow: UnitOfWork, clock: Clock, actor: Actor, cmd: NewTimeLim
     )
     uow.commit()
     return row
+
+
+DAY_NAME_MAX = 50  # calendar_day.name
+
+
+def set_calendar_day(
+    uow: UnitOfWork, clock: Clock, actor: Actor, day: date, kind: str, name: str
+) -> CalendarDay:
+    """One exception to Monday–Friday: a public holiday, or a make-up workday (调休上班), as the
+    State Council's notice for the year lists it. Due times computed from now on count with
+    it; those already stored on cases stay as they were given (DESIGN §4)."""
+    if kind not in HOLIDAY_KINDS:
+        raise InvalidInput.of("choose_one", field="kind", choices=", ".join(sorted(HOLIDAY_KINDS)))
+    if kind == "workday" and not is_weekend(day):
+        raise InvalidInput.of("makeup_on_weekday", field="day", day=day.isoformat())
+    if len(name) > DAY_NAME_MAX:
+        raise InvalidInput.of("max_chars", field="name", limit=DAY_NAME_MAX)
+    session = uow.session
+    row = session.get(CalendarDay, day)
+    if row is None:
+        row = CalendarDay(day=day, kind=kind, name=name)
+        session.add(row)
+    else:
+        row.kind, row.name = kind, name
+    record_change(session, actor, clock.now(), "holidays", f"{kind} {day.isoformat()}", name)
+    uow.commit()
+    return row
+
+
+def remove_calendar_day(uow: UnitOfWork, clock: Clock, actor: Actor, day: date) -> bool:
+    """The day counts as an ordinary weekday or weekend day again; False if it was not listed."""
+    session = uow.session
+    row = session.get(CalendarDay, day)
+    if row is None:
+        return False
+    session.delete(row)
+    record_change(session, actor, clock.now(), "holidays", f"remove {day.isoformat()}")
+    uow.commit()
+    return True

@@ -69,6 +69,7 @@ def render(
 ) -> HTMLResponse:
     lang = i18n.lang_of(request)
     tz: ZoneInfo = request.app.state.settings.tz
+    # Not ClockDep: render is also called by the exception handlers, which take no dependencies.
     now: datetime = request.app.state.clock.now()
     template = environment(lang).get_template(name)
     csrf = user.csrf if user else context.pop("csrf", "")

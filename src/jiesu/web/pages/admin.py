@@ -1,34 +1,40 @@
 """管理员 console: every list (users, units, taxonomy, time limits, routing rules, weights,
 holidays, Open311 keys, the change log) filters, sorts, pages and exports; users and the
-calendar are edited here, the policy tables in admin_policy and admin_catalog."""
+calendar (through sla.service) are edited here, the policy tables in admin_policy and
+admin_catalog."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, asc, delete, desc, func, or_, select
+from sqlalchemy import Select, asc, desc, func, or_, select
+from sqlalchemy.orm import Session
 
 from jiesu.assessment.models import AssessmentPolicy
 from jiesu.auth.models import User
 from jiesu.auth.permissions import STAFF, Capability
 from jiesu.auth.service import create_user
+from jiesu.clock import Clock
 from jiesu.errors import DomainError, InvalidInput
 from jiesu.open311.models import Open311Client
 from jiesu.routing.models import RoutingRule
+from jiesu.settings import Settings
 from jiesu.sla.models import CalendarDay, SlaPolicy
+from jiesu.sla.service import remove_calendar_day, set_calendar_day
 from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS
 from jiesu.units.models import UNIT_KINDS, Category, Unit
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
+from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.models import AdminChange
 from jiesu.web.pages import admin_forms
 from jiesu.web.pages.admin_forms import record
 from jiesu.web.pages.common import xlsx
 from jiesu.web.render import error_message, render
-from jiesu.web.session import PageUser, page_user, posting_user, require_page
+from jiesu.web.session import PageUser, PageUserDep, PostingUserDep, require_page
 
 router = APIRouter()
 PAGE = 50
@@ -187,19 +193,21 @@ def _query(kind: str, q: str, sort: str) -> Select[Any]:
     return stmt.order_by(desc(column) if sort.startswith("-") else asc(column))
 
 
-def category_options(request: Request) -> list[tuple[str, str, int]]:
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        rows = uow.session.execute(
-            select(Category.code, Category.name, Category.level)
-            .where(Category.level < 3)
-            .order_by(Category.code)
-        ).all()
+def category_options(session: Session) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(Category.code, Category.name, Category.level)
+        .where(Category.level < 3)
+        .order_by(Category.code)
+    ).all()
     return [(c, n, lv) for c, n, lv in rows]
 
 
 def admin_response(
     request: Request,
     user: PageUser,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
     kind: str,
     q: str = "",
     sort: str = "",
@@ -208,10 +216,10 @@ def admin_response(
 ) -> Response:
     require_page(user, Capability.ADMINISTER)
     stmt = _query(kind, q.strip(), sort)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        rows = uow.session.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE)).all()
-        units = uow.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()
+    s = uow.session
+    total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = s.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE)).all()
+    units = s.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()
     return render(
         request,
         "admin.html",
@@ -231,10 +239,8 @@ def admin_response(
         units=units,
         unit_kinds=("*", *UNIT_KINDS),
         dimensions=sorted(LIVELIHOOD_DIMENSIONS),
-        categories=category_options(request) if kind == "categories" else [],
-        this_month=request.app.state.clock.now()
-        .astimezone(request.app.state.settings.tz)
-        .strftime("%Y-%m"),
+        categories=category_options(s) if kind == "categories" else [],
+        this_month=clock.now().astimezone(settings.tz).strftime("%Y-%m"),
         **extra,
     )
 
@@ -242,20 +248,23 @@ def admin_response(
 @router.get("/admin")
 def admin_page(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     list_: Annotated[str, Query(alias="list", max_length=20)] = "users",
     q: Q = "",
     sort: Q = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     kind = list_ if list_ in LISTS else "users"
-    return admin_response(request, user, kind, q, sort, page)
+    return admin_response(request, user, uow, clock, settings, kind, q, sort, page)
 
 
 @router.get("/admin/export")
 def export(
-    request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
     list_: Annotated[str, Query(alias="list", max_length=20)] = "users",
     q: Q = "",
     sort: Q = "",
@@ -263,8 +272,7 @@ def export(
     require_page(user, Capability.ADMINISTER)
     kind = list_ if list_ in LISTS else "users"
     columns = LISTS[kind][1]
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        rows = uow.session.scalars(_query(kind, q.strip(), sort).limit(100_000)).all()
+    rows = uow.session.scalars(_query(kind, q.strip(), sort).limit(100_000)).all()
     return xlsx(kind, columns, [[_cell(getattr(r, c)) for c in columns] for r in rows])
 
 
@@ -275,47 +283,51 @@ def _cell(value: Any) -> Any:
 _done = admin_forms.done
 
 
+# A refused write rolls the request's unit of work back: nothing of it is kept.
+
+
 @router.post("/admin/users")
-def add_user(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
+def add_user(request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDep) -> Response:
     require_page(user, Capability.ADMINISTER)
     f, lang = user.form, i18n.lang_of(request)
+    username = f.get("username", "").strip()[:80]
     try:
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            create_user(
-                uow.session,
-                username=f.get("username", "").strip()[:80],
-                password=f.get("password", ""),
-                role=f.get("role", ""),
-                unit_code=f.get("unit_code", "").strip() or None,
-                now=request.app.state.clock.now(),
-                display_name=f.get("display_name", "").strip()[:100],
-            )
-            now = request.app.state.clock.now()
-            record(uow.session, user, now, "users", f"create {f.get('username', '')[:80]}")
-            uow.commit()
+        create_user(
+            uow.session,
+            username=username,
+            password=f.get("password", ""),
+            role=f.get("role", ""),
+            unit_code=f.get("unit_code", "").strip() or None,
+            now=clock.now(),
+            display_name=f.get("display_name", "").strip()[:100],
+        )
+        record(uow.session, user, clock.now(), "users", f"create {username}")
+        uow.commit()
     except DomainError as exc:
+        uow.rollback()
         return _done(request, user, "users", error_message(lang, exc), False)
     return _done(request, user, "users", i18n.gettext(lang, "User created."), True)
 
 
 @router.post("/admin/users/{username}/active")
 def set_active(
-    request: Request, username: str, user: Annotated[PageUser, Depends(posting_user)]
+    request: Request, username: str, user: PostingUserDep, uow: UowDep, clock: ClockDep
 ) -> Response:
     require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     active = user.form.get("active") == "1"
     if username == user.actor.username and not active:
+        uow.rollback()
         msg = i18n.gettext(lang, "You cannot deactivate yourself.")
         return _done(request, user, "users", msg, False)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        row = uow.session.scalar(select(User).where(User.username == username))
-        if row is None:
-            return _done(request, user, "users", i18n.gettext(lang, "Not found."), False)
-        row.active = active
-        what = "activate" if active else "deactivate"
-        record(uow.session, user, request.app.state.clock.now(), "users", f"{what} {username}")
-        uow.commit()
+    row = uow.session.scalar(select(User).where(User.username == username))
+    if row is None:
+        uow.rollback()
+        return _done(request, user, "users", i18n.gettext(lang, "Not found."), False)
+    row.active = active
+    what = "activate" if active else "deactivate"
+    record(uow.session, user, clock.now(), "users", f"{what} {username}")
+    uow.commit()
     msg = (
         i18n.gettext(lang, "User activated.") if active else i18n.gettext(lang, "User deactivated.")
     )
@@ -323,43 +335,31 @@ def set_active(
 
 
 @router.post("/admin/holidays")
-def add_day(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
+def add_day(request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDep) -> Response:
+    """A public holiday or a make-up workday (调休); the calendar's own service writes it."""
     require_page(user, Capability.ADMINISTER)
-    f, lang = user.form, i18n.lang_of(request)
+    form, lang = user.form, i18n.lang_of(request)
     try:
-        day = _day(f.get("day", ""))
-        kind = f.get("kind", "")
-        if kind not in ("holiday", "workday"):
-            raise InvalidInput("kind: holiday or workday")
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            existing = uow.session.get(CalendarDay, day)
-            if existing is None:
-                uow.session.add(CalendarDay(day=day, kind=kind, name=f.get("name", "")[:50]))
-            else:
-                existing.kind, existing.name = kind, f.get("name", "")[:50]
-            now = request.app.state.clock.now()
-            record(uow.session, user, now, "holidays", f"{kind} {day.isoformat()}")
-            uow.commit()
+        day = _day(form.get("day", ""))
+        kind, name = form.get("kind", "").strip(), form.get("name", "").strip()
+        set_calendar_day(uow, clock, user.actor, day, kind, name)
     except DomainError as exc:
+        uow.rollback()
         return _done(request, user, "holidays", error_message(lang, exc), False)
     return _done(request, user, "holidays", i18n.gettext(lang, "Calendar day saved."), True)
 
 
 @router.post("/admin/holidays/{day}/delete")
 def remove_day(
-    request: Request, day: str, user: Annotated[PageUser, Depends(posting_user)]
+    request: Request, day: str, user: PostingUserDep, uow: UowDep, clock: ClockDep
 ) -> Response:
     require_page(user, Capability.ADMINISTER)
     lang = i18n.lang_of(request)
     try:
-        parsed = _day(day)
+        remove_calendar_day(uow, clock, user.actor, _day(day))
     except DomainError as exc:
+        uow.rollback()
         return _done(request, user, "holidays", error_message(lang, exc), False)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        uow.session.execute(delete(CalendarDay).where(CalendarDay.day == parsed))
-        now = request.app.state.clock.now()
-        record(uow.session, user, now, "holidays", f"remove {parsed.isoformat()}")
-        uow.commit()
     return _done(request, user, "holidays", i18n.gettext(lang, "Calendar day removed."), True)
 
 

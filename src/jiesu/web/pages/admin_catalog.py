@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from jiesu.auth.permissions import Capability
+from jiesu.clock import Clock
 from jiesu.errors import DomainError, InvalidInput, NotFound
 from jiesu.open311.keys import create_key, revoke_key
 from jiesu.units.catalog import LIVELIHOOD_DIMENSIONS, CatalogError, parse_categories_csv
@@ -22,10 +23,11 @@ from jiesu.units.models import Category
 from jiesu.units.service import upsert_categories
 from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
+from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.pages import admin_forms as f
 from jiesu.web.pages.admin import admin_response
 from jiesu.web.render import error_message
-from jiesu.web.session import PageUser, posting_user, require_page
+from jiesu.web.session import PageUser, PostingUserDep, require_page
 
 router = APIRouter()
 Code = Annotated[str, Path(max_length=32, pattern=r"^\d+$")]
@@ -33,10 +35,9 @@ CSV_MAX_BYTES = 2 * 1024 * 1024
 
 
 @router.post("/admin/categories")
-def add_category(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
+def add_category(request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDep) -> Response:
     require_page(user, Capability.ADMINISTER)
-    form, lang = user.form, i18n.lang_of(request)
-    now = request.app.state.clock.now()
+    form, lang, s = user.form, i18n.lang_of(request), uow.session
     try:
         code, name = f.code(form, "code", 32), f.text(form, "name", 200)
         parent_code = f.text(form, "parent_code", 32) or None
@@ -44,73 +45,69 @@ def add_category(request: Request, user: Annotated[PageUser, Depends(posting_use
             raise InvalidInput("code: digits only, e.g. 050101", details={"field": "code"})
         if not name:
             raise InvalidInput("name: required", details={"field": "name"})
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            s = uow.session
-            if s.get(Category, code) is not None:
-                raise InvalidInput.of("taken", field="code", value=code)
-            parent = s.get(Category, parent_code) if parent_code else None
-            if parent_code and parent is None:
-                raise InvalidInput.of("unknown_category", field="parent_code", category=parent_code)
-            if parent is not None and (parent.level >= 3 or not code.startswith(parent.code)):
-                raise InvalidInput.of("extend_parent_code", field="code", parent=parent.code)
-            dim = form.get("livelihood_dimension", "").strip()
-            if parent is None and dim not in LIVELIHOOD_DIMENSIONS:
-                raise InvalidInput(
-                    "livelihood_dimension: a level-1 category needs one",
-                    details={"field": "livelihood_dimension"},
-                )
-            s.add(
-                Category(
-                    code=code,
-                    name=name,
-                    level=parent.level + 1 if parent else 1,
-                    parent_code=parent.code if parent else None,
-                    livelihood_dimension=dim or (parent.livelihood_dimension if parent else ""),
-                    urgency=f.choice(form, "urgency", ("", "urgent", "prompt")),
-                    active=True,
-                )
+        if s.get(Category, code) is not None:
+            raise InvalidInput.of("taken", field="code", value=code)
+        parent = s.get(Category, parent_code) if parent_code else None
+        if parent_code and parent is None:
+            raise InvalidInput.of("unknown_category", field="parent_code", category=parent_code)
+        if parent is not None and (parent.level >= 3 or not code.startswith(parent.code)):
+            raise InvalidInput.of("extend_parent_code", field="code", parent=parent.code)
+        dim = form.get("livelihood_dimension", "").strip()
+        if parent is None and dim not in LIVELIHOOD_DIMENSIONS:
+            raise InvalidInput(
+                "livelihood_dimension: a level-1 category needs one",
+                details={"field": "livelihood_dimension"},
             )
-            f.record(s, user, now, "categories", f"add {code}", name)
-            uow.commit()
+        s.add(
+            Category(
+                code=code,
+                name=name,
+                level=parent.level + 1 if parent else 1,
+                parent_code=parent.code if parent else None,
+                livelihood_dimension=dim or (parent.livelihood_dimension if parent else ""),
+                urgency=f.choice(form, "urgency", ("", "urgent", "prompt")),
+                active=True,
+            )
+        )
+        f.record(s, user, clock.now(), "categories", f"add {code}", name)
+        uow.commit()
     except DomainError as exc:
+        uow.rollback()
         return f.done(request, user, "categories", error_message(lang, exc), False)
     return f.done(request, user, "categories", i18n.gettext(lang, "Category added."), True)
 
 
 @router.post("/admin/categories/{code}")
 def change_category(
-    request: Request, code: Code, user: Annotated[PageUser, Depends(posting_user)]
+    request: Request, code: Code, user: PostingUserDep, uow: UowDep, clock: ClockDep
 ) -> Response:
     """Rename (field `name`) or (de)activate (field `active` = 1 / 0) one category."""
     require_page(user, Capability.ADMINISTER)
-    form, lang = user.form, i18n.lang_of(request)
-    now = request.app.state.clock.now()
+    form, lang, s, now = user.form, i18n.lang_of(request), uow.session, clock.now()
     try:
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            cat = uow.session.get(Category, code)
-            if cat is None:
-                raise NotFound.of("category_not_found", category=code)
-            if "name" in form:
-                name = f.text(form, "name", 200)
-                if not name:
-                    raise InvalidInput("name: required", details={"field": "name"})
-                f.record(
-                    uow.session, user, now, "categories", f"rename {code}", f"{cat.name} → {name}"
-                )
-                cat.name = name
-            if "active" in form:
-                cat.active = form["active"] == "1"
-                what = "activate" if cat.active else "deactivate"
-                f.record(uow.session, user, now, "categories", f"{what} {code}", cat.name)
-            uow.commit()
+        cat = s.get(Category, code)
+        if cat is None:
+            raise NotFound.of("category_not_found", category=code)
+        if "name" in form:
+            name = f.text(form, "name", 200)
+            if not name:
+                raise InvalidInput("name: required", details={"field": "name"})
+            f.record(s, user, now, "categories", f"rename {code}", f"{cat.name} → {name}")
+            cat.name = name
+        if "active" in form:
+            cat.active = form["active"] == "1"
+            what = "activate" if cat.active else "deactivate"
+            f.record(s, user, now, "categories", f"{what} {code}", cat.name)
+        uow.commit()
     except DomainError as exc:
+        uow.rollback()
         return f.done(request, user, "categories", error_message(lang, exc), False)
     return f.done(request, user, "categories", i18n.gettext(lang, "Category saved."), True)
 
 
 @router.post("/admin/categories-import")
 async def import_categories(
-    request: Request, user: Annotated[PageUser, Depends(posting_user)]
+    request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDep
 ) -> Response:
     """A whole taxonomy as CSV (code,name,level,parent_code,livelihood_dimension,urgency):
     checked completely first, then written in one transaction, so a bad line changes nothing."""
@@ -121,12 +118,14 @@ async def import_categories(
     if isinstance(upload, UploadFile):
         data = await upload.read(CSV_MAX_BYTES + 1)
     await form.close()
-    return await run_in_threadpool(_import, request, user, data)
+    # Parsing and writing go to a worker thread; the unit of work is the request's own.
+    return await run_in_threadpool(_import, request, user, uow, clock, data)
 
 
-def _import(request: Request, user: PageUser, data: bytes) -> Response:
+def _import(
+    request: Request, user: PageUser, uow: UnitOfWork, clock: Clock, data: bytes
+) -> Response:
     lang = i18n.lang_of(request)
-    now = request.app.state.clock.now()
     try:
         if not data:
             raise InvalidInput("csv: choose a CSV file", details={"field": "csv"})
@@ -138,31 +137,37 @@ def _import(request: Request, user: PageUser, data: bytes) -> Response:
             raise InvalidInput("csv: save the file as UTF-8", details={"field": "csv"}) from None
         except CatalogError as exc:
             raise InvalidInput(f"csv: {exc}", details={"field": "csv"}) from None
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            count = upsert_categories(uow.session, rows)
-            f.record(uow.session, user, now, "categories", "import CSV", f"{count} rows")
-            uow.commit()
+        count = upsert_categories(uow.session, rows)
+        f.record(uow.session, user, clock.now(), "categories", "import CSV", f"{count} rows")
+        uow.commit()
     except DomainError as exc:
+        uow.rollback()
         return f.done(request, user, "categories", error_message(lang, exc), False)
     msg = i18n.gettext(lang, "Categories imported: %(n)s.") % {"n": count}
     return f.done(request, user, "categories", msg, True)
 
 
 @router.post("/admin/open311")
-def new_key(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
+def new_key(
+    request: Request,
+    user: PostingUserDep,
+    uow: UowDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
     """Creates a client's key and shows it on this answer only (never in a redirect/cookie)."""
     require_page(user, Capability.ADMINISTER)
-    lang = i18n.lang_of(request)
-    now = request.app.state.clock.now()
+    lang, now = i18n.lang_of(request), clock.now()
     client = user.form.get("client", "").strip()
     try:
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            key = create_key(uow.session, client, now)
-            f.record(uow.session, user, now, "open311", f"key for {client}")
-            uow.commit()
+        key = create_key(uow.session, client, now)
+        f.record(uow.session, user, now, "open311", f"key for {client}")
+        uow.commit()
     except DomainError as exc:
+        uow.rollback()
         return f.done(request, user, "open311", error_message(lang, exc), False)
-    response = admin_response(request, user, "open311", new_key=(client, key))
+    # The list is read after the commit, so it shows the new client.
+    response = admin_response(request, user, uow, clock, settings, "open311", new_key=(client, key))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -171,16 +176,17 @@ def new_key(request: Request, user: Annotated[PageUser, Depends(posting_user)]) 
 def revoke(
     request: Request,
     client: Annotated[str, Path(max_length=64)],
-    user: Annotated[PageUser, Depends(posting_user)],
+    user: PostingUserDep,
+    uow: UowDep,
+    clock: ClockDep,
 ) -> Response:
     require_page(user, Capability.ADMINISTER)
-    lang = i18n.lang_of(request)
-    now = request.app.state.clock.now()
+    lang, now = i18n.lang_of(request), clock.now()
     try:
-        with UnitOfWork(request.app.state.session_factory) as uow:
-            revoke_key(uow.session, client, now)
-            f.record(uow.session, user, now, "open311", f"revoke {client}")
-            uow.commit()
+        revoke_key(uow.session, client, now)
+        f.record(uow.session, user, now, "open311", f"revoke {client}")
+        uow.commit()
     except DomainError as exc:
+        uow.rollback()
         return f.done(request, user, "open311", error_message(lang, exc), False)
     return f.done(request, user, "open311", i18n.gettext(lang, "Key revoked."), True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
@@ -18,12 +18,12 @@ from jiesu.cases import queries
 from jiesu.cases.schemas import MAX_ID
 from jiesu.errors import NotFound
 from jiesu.governance.summary import UnreadableSummary, lake_refreshed_at, read_summary
-from jiesu.uow import UnitOfWork
 from jiesu.web import i18n
+from jiesu.web.deps import ClockDep, UowDep
 from jiesu.web.i18n import N_
 from jiesu.web.org import load_org
 from jiesu.web.render import render
-from jiesu.web.session import PageUser, page_user, require_page
+from jiesu.web.session import PageUserDep, require_page
 
 router = APIRouter()
 
@@ -99,21 +99,22 @@ def panels(lake: Path, month: str, lang: str) -> dict[str, Any]:
 @router.get("/cockpit/case/{case_id}")
 def cockpit_case(
     request: Request,
-    user: Annotated[PageUser, Depends(page_user)],
+    user: PageUserDep,
+    uow: UowDep,
+    clock: ClockDep,
     case_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
     month: Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> Response:
     """One case, read-only, for the leader following a hot topic's evidence."""
     require_page(user, Capability.READ_GOVERNANCE)
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        org = load_org(uow.session)
-        try:
-            case = queries.get_case(uow.session, user.actor, case_id, request.app.state.clock.now())
-        except NotFound:
-            lang = i18n.lang_of(request)
-            msg = i18n.gettext(lang, "Case %(id)s is not in the operational database.") % {
-                "id": case_id
-            }
-            return render(request, "refused.html", user, 404, message=msg)
-        events = queries.list_events(uow.session, user.actor, case_id)
+    org = load_org(uow.session)
+    try:
+        case = queries.get_case(uow.session, user.actor, case_id, clock.now())
+    except NotFound:
+        lang = i18n.lang_of(request)
+        msg = i18n.gettext(lang, "Case %(id)s is not in the operational database.") % {
+            "id": case_id
+        }
+        return render(request, "refused.html", user, 404, message=msg)
+    events = queries.list_events(uow.session, user.actor, case_id)
     return render(request, "cockpit_case.html", user, c=case, events=events, org=org, month=month)

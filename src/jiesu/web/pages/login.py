@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from jiesu.auth.limits import TooManyAttempts, check_login, limits_of
@@ -22,12 +22,11 @@ from jiesu.web.session import (
     ANON_CSRF_COOKIE,
     COOKIE,
     CSRF_FIELD,
-    PageUser,
     PageUserDep,
+    PostingUserDep,
     anon_csrf,
     end_session,
     load_user,
-    posting_user,
     same,
     start_session,
 )
@@ -129,10 +128,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, user: Annotated[PageUser, Depends(posting_user)]) -> Response:
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        end_session(uow.session, request.cookies.get(COOKIE))
-        uow.commit()
+def logout(request: Request, user: PostingUserDep, uow: UowDep) -> Response:
+    end_session(uow.session, request.cookies.get(COOKIE))
+    uow.commit()
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE)
     return resp
