@@ -33,7 +33,7 @@ from jiesu.web.models import AdminChange
 from jiesu.web.pages import admin_forms
 from jiesu.web.pages.admin_forms import record
 from jiesu.web.pages.common import xlsx
-from jiesu.web.render import error_message, render
+from jiesu.web.render import render
 from jiesu.web.session import PageUser, PageUserDep, PostingUserDep, require_page
 
 router = APIRouter()
@@ -304,8 +304,7 @@ def add_user(request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDe
         record(uow.session, user, clock.now(), "users", f"create {username}")
         uow.commit()
     except DomainError as exc:
-        uow.rollback()
-        return _done(request, user, "users", error_message(lang, exc), False)
+        return admin_forms.refused(request, user, uow, "users", exc)
     return _done(request, user, "users", i18n.gettext(lang, "User created."), True)
 
 
@@ -344,8 +343,7 @@ def add_day(request: Request, user: PostingUserDep, uow: UowDep, clock: ClockDep
         kind, name = form.get("kind", "").strip(), form.get("name", "").strip()
         set_calendar_day(uow, clock, user.actor, day, kind, name)
     except DomainError as exc:
-        uow.rollback()
-        return _done(request, user, "holidays", error_message(lang, exc), False)
+        return admin_forms.refused(request, user, uow, "holidays", exc)
     return _done(request, user, "holidays", i18n.gettext(lang, "Calendar day saved."), True)
 
 
@@ -358,8 +356,7 @@ def remove_day(
     try:
         remove_calendar_day(uow, clock, user.actor, _day(day))
     except DomainError as exc:
-        uow.rollback()
-        return _done(request, user, "holidays", error_message(lang, exc), False)
+        return admin_forms.refused(request, user, uow, "holidays", exc)
     return _done(request, user, "holidays", i18n.gettext(lang, "Calendar day removed."), True)
 
 

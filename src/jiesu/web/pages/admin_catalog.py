@@ -26,7 +26,6 @@ from jiesu.web import i18n
 from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.pages import admin_forms as f
 from jiesu.web.pages.admin import admin_response
-from jiesu.web.render import error_message
 from jiesu.web.session import PageUser, PostingUserDep, require_page
 
 router = APIRouter()
@@ -72,8 +71,7 @@ def add_category(request: Request, user: PostingUserDep, uow: UowDep, clock: Clo
         f.record(s, user, clock.now(), "categories", f"add {code}", name)
         uow.commit()
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "categories", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "categories", exc)
     return f.done(request, user, "categories", i18n.gettext(lang, "Category added."), True)
 
 
@@ -100,8 +98,7 @@ def change_category(
             f.record(s, user, now, "categories", f"{what} {code}", cat.name)
         uow.commit()
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "categories", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "categories", exc)
     return f.done(request, user, "categories", i18n.gettext(lang, "Category saved."), True)
 
 
@@ -141,8 +138,7 @@ def _import(
         f.record(uow.session, user, clock.now(), "categories", "import CSV", f"{count} rows")
         uow.commit()
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "categories", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "categories", exc)
     msg = i18n.gettext(lang, "Categories imported: %(n)s.") % {"n": count}
     return f.done(request, user, "categories", msg, True)
 
@@ -157,15 +153,14 @@ def new_key(
 ) -> Response:
     """Creates a client's key and shows it on this answer only (never in a redirect/cookie)."""
     require_page(user, Capability.ADMINISTER)
-    lang, now = i18n.lang_of(request), clock.now()
+    now = clock.now()
     client = user.form.get("client", "").strip()
     try:
         key = create_key(uow.session, client, now)
         f.record(uow.session, user, now, "open311", f"key for {client}")
         uow.commit()
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "open311", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "open311", exc)
     # The list is read after the commit, so it shows the new client.
     response = admin_response(request, user, uow, clock, settings, "open311", new_key=(client, key))
     response.headers["Cache-Control"] = "no-store"
@@ -187,6 +182,5 @@ def revoke(
         f.record(uow.session, user, now, "open311", f"revoke {client}")
         uow.commit()
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "open311", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "open311", exc)
     return f.done(request, user, "open311", i18n.gettext(lang, "Key revoked."), True)

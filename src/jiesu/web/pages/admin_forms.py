@@ -11,9 +11,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from jiesu.changelog import record_change
-from jiesu.errors import InvalidInput
+from jiesu.errors import DomainError, InvalidInput
 from jiesu.inputs import digits, whole_number
-from jiesu.web import flash
+from jiesu.uow import UnitOfWork
+from jiesu.web import flash, i18n
+from jiesu.web.messages import error_message
 from jiesu.web.pages.common import with_query
 from jiesu.web.session import PageUser
 
@@ -25,6 +27,15 @@ GRACE = timedelta(minutes=10)
 def done(request: Request, user: PageUser, kind: str, message: str, ok: bool) -> Response:
     url = with_query("/admin", list=kind)
     return flash.redirect(request, url, user.csrf, **{"ok" if ok else "error": message})
+
+
+def refused(
+    request: Request, user: PageUser, uow: UnitOfWork, kind: str, exc: DomainError
+) -> Response:
+    """A refused admin form: nothing of the request's unit of work is kept, and the list it
+    came from says why, in the reader's language."""
+    uow.rollback()
+    return done(request, user, kind, error_message(i18n.lang_of(request), exc), False)
 
 
 def record(

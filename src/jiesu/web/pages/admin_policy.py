@@ -22,7 +22,6 @@ from jiesu.units.models import UNIT_KINDS
 from jiesu.web import i18n
 from jiesu.web.deps import ClockDep, SettingsDep, UowDep
 from jiesu.web.pages import admin_forms as f
-from jiesu.web.render import error_message
 from jiesu.web.session import PostingUserDep, require_page
 
 router = APIRouter()
@@ -66,8 +65,7 @@ def add_time_limit(
         )
         add_time_limits(uow, clock, user.actor, cmd)
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "time_limits", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "time_limits", exc)
     msg = i18n.gettext(lang, "New time-limit version saved.")
     return f.done(request, user, "time_limits", msg, True)
 
@@ -97,8 +95,7 @@ def add_routing_rule(
         )
         add_rule(uow, clock, user.actor, rule)
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "routing", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "routing", exc)
     return f.done(request, user, "routing", i18n.gettext(lang, "Routing rule added."), True)
 
 
@@ -120,8 +117,7 @@ def retire_routing_rule(
         since = f.effective_from(form, settings.tz, clock.now())
         retire_rule(uow, clock, user.actor, rule_id, since)
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "routing", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "routing", exc)
     return f.done(request, user, "routing", i18n.gettext(lang, "Routing rule retired."), True)
 
 
@@ -153,6 +149,5 @@ def add_weights(
         row.min_cases = f.whole(form, "min_cases", 0, 100_000)
         add_weights_version(uow, clock, user.actor, row, settings.tz)
     except DomainError as exc:
-        uow.rollback()
-        return f.done(request, user, "weights", error_message(lang, exc), False)
+        return f.refused(request, user, uow, "weights", exc)
     return f.done(request, user, "weights", i18n.gettext(lang, "Weights saved."), True)
